@@ -1,0 +1,50 @@
+# Two commands for a newcomer:  `make all` (the main job) and `make test` (the tests).
+# Both install what they need first (system packages via apt when run as root,
+# a virtual environment in .venv, torch==2.13.0 CPU first, then requirements.txt with torch held).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
+
+.PHONY: all setup system-deps demo demo-tiny features test clean-cache
+
+all: setup demo features            ## main job: build the full demo dataset and its features
+
+setup: system-deps $(VENV)/.installed   ## install system packages and the Python environment
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! $(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Run:  sudo apt-get install -y$$missing   then run make again."; exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip check
+	@touch $@
+
+demo: setup                          ## the embedded demo dataset (full preset)
+	$(PY) data/make_demo.py --preset full
+
+demo-tiny: setup
+	$(PY) data/make_demo.py --preset tiny
+
+features: setup demo                 ## MFCC statistics and log-mel patches (cached) + a K-Means check
+	$(PY) benchmarks/demo_baseline.py
+
+test: setup                          ## unit, loader, feature and bad-input tests
+	$(PY) -m pytest -q tests
+
+clean-cache:
+	rm -rf data/cache
