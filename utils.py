@@ -146,14 +146,9 @@ def check_audio(path: str, min_duration: float = 3.0) -> str | None:
         return "empty file (0 bytes)"
     try:
         audio, sr = sf.read(str(p), dtype="float32", always_2d=True)
-    except Exception as exc:  # libsndfile's errors are plain RuntimeError/LibsndfileError
-        try:  # formats libsndfile lacks (e.g. some mp3/m4a) may still decode through librosa/audioread
-            import librosa
-            audio, sr = librosa.load(str(p), sr=None, mono=True)
-            audio = audio[:, None]
-        except Exception:
-            msg = str(exc).splitlines()[0].replace(str(p), "").strip(" :")
-            return f"cannot decode audio ({msg or type(exc).__name__}); the file may be truncated or headerless"
+    except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError for bad files
+        msg = str(exc).splitlines()[0].replace(str(p), "").strip(" :")
+        return f"cannot decode audio ({msg or type(exc).__name__}); the file may be truncated or headerless"
     if audio.size == 0:
         return "no audio samples"
     if not np.isfinite(audio).all():
@@ -265,8 +260,9 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path,
         key = str(row[key_col]).strip()
         i = by_key.get(key)
         if i is None:
-            skipped.append({"track_id": row.get("track_id", key) or key, "path": str(root / key)
-                            if key_col == "path" else key, "reason": "listed in metadata.csv but audio file not found"})
+            tid = str(row["track_id"]) if "track_id" in meta.columns else Path(key).stem
+            skipped.append({"track_id": tid, "path": str(root / key) if key_col == "path" else key,
+                            "reason": "listed in metadata.csv but audio file not found"})
             continue
         for c in ("track_id", "genre", "language", "lyrics", *extra):
             if c in meta.columns and str(row[c]).strip() != "":
@@ -380,14 +376,21 @@ def compute_logmel_patches(y: np.ndarray, sr: int = SR, n_mels: int = 64, patch_
 
 
 def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
-    """Load one file and compute the requested feature kinds (worker function)."""
-    y = load_audio(path, params["sr"], params["clip_seconds"])
-    out = {}
-    if "mfcc" in kinds:
-        out["mfcc"] = compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
-    if "logmel" in kinds:
-        out["logmel"] = compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
-                                               params["n_patches"])
+    """Load one file and compute the requested feature kinds (worker function).
+
+    BLAS is held to one thread so that the floating-point sums, and hence the features,
+    are the same whatever the number of workers.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        y = load_audio(path, params["sr"], params["clip_seconds"])
+        out = {}
+        if "mfcc" in kinds:
+            out["mfcc"] = compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
+        if "logmel" in kinds:
+            out["logmel"] = compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
+                                                   params["n_patches"])
     return out
 
 

@@ -1,0 +1,64 @@
+"""The demo builder: determinism, metadata, language independent of genre."""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import soundfile as sf
+
+import make_demo
+
+
+def _hashes(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.wav"))}
+
+
+def test_tiny_is_byte_identical_with_other_worker_count(tiny_demo, tmp_path):
+    again = make_demo.build("tiny", tmp_path, workers=1, quiet=True)
+    first, second = _hashes(tiny_demo), _hashes(again)
+    assert len(first) == 4 * 6
+    assert first == second
+    pd.testing.assert_frame_equal(pd.read_csv(tiny_demo / "metadata.csv"), pd.read_csv(again / "metadata.csv"))
+
+
+def test_metadata_records_labels_lyrics_and_choices(tiny_demo):
+    meta = pd.read_csv(tiny_demo / "metadata.csv", keep_default_na=False)
+    for col in ["track_id", "path", "genre", "language", "lyrics", "seed", "soundfont", "tempo_bpm", "key",
+                "drum_style", "program_comp", "snr_db", "highpass_hz", "lowpass_hz", "gain_db", "vocal_db"]:
+        assert col in meta.columns, col
+    assert set(meta["genre"]) == set(make_demo.PRESETS["tiny"]["genres"])
+    lines = make_demo.load_lyrics()
+    for row in meta.itertuples():
+        if row.language == "instrumental":
+            assert row.lyrics == ""
+        else:
+            sung = row.lyrics.split(" / ")
+            pool = set(lines.query("genre == @row.genre and language == @row.language")["line"])
+            assert sung and set(sung) <= pool, (row.track_id, sung)
+
+
+def test_language_is_independent_of_genre_and_length(tiny_demo):
+    meta = pd.read_csv(tiny_demo / "metadata.csv")
+    counts = pd.crosstab(meta["genre"], meta["language"])
+    assert (counts.nunique() == 1).all(), counts      # the same language counts in every genre
+    durations = {sf.info(str(tiny_demo / p)).duration for p in meta["path"]}
+    assert durations == {make_demo.PRESETS["tiny"]["duration"]}
+    info = sf.info(str(tiny_demo / meta["path"][0]))
+    assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
+
+
+def test_lyrics_table_has_both_languages_for_every_genre():
+    lines = make_demo.load_lyrics()
+    counts = lines.groupby(["genre", "language"]).size().unstack()
+    assert set(counts.index) == set(make_demo.GENRES_ALL)
+    assert (counts[["en", "bn"]] >= 5).all().all()
+    bangla = lines.query("language == 'bn'")["line"]
+    assert bangla.str.contains("[\u0980-\u09ff]").all()   # written in Bengali script
+
+
+def test_unknown_preset_is_a_clear_error(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown preset"):
+        make_demo.build("huge", tmp_path)
