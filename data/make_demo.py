@@ -419,7 +419,7 @@ def load_lyrics(path: Path = LYRICS_CSV) -> pd.DataFrame:
 def build(preset: str = "full", out_root: Path | None = None, workers: int | None = None,
           force: bool = False, quiet: bool = False) -> Path:
     """Build a preset into ``<out_root>/<preset>`` (atomically); return that folder."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
