@@ -7,9 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
 
-.PHONY: all setup system-deps demo demo-tiny features test clean-cache
+.PHONY: all setup system-deps demo demo-tiny features notebooks test clean-cache
 
-all: setup demo features            ## main job: build the full demo dataset and its features
+all: setup demo notebooks            ## main job: demo dataset, then every notebook executed in place
+	@echo "Main job done: executed notebooks in notebooks/, figures and metrics in results/."
 
 setup: system-deps $(VENV)/.installed   ## install system packages and the Python environment
 
@@ -42,6 +43,15 @@ demo-tiny: setup
 
 features: setup demo                 ## MFCC statistics and log-mel patches (cached) + a K-Means check
 	$(PY) benchmarks/demo_baseline.py
+
+NOTEBOOKS := 01_easy
+notebooks: setup demo                ## execute each notebook in place with papermill (default parameters)
+	@for nb in $(NOTEBOOKS); do \
+	  start=$$(date +%s); \
+	  $(VENV)/bin/papermill notebooks/$$nb.ipynb notebooks/$$nb.ipynb -k python3 --cwd notebooks \
+	    --log-output --no-progress-bar || exit 1; \
+	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
+	done
 
 test: setup                          ## unit, loader, feature and bad-input tests
 	$(PY) -m pytest -q tests

@@ -10,20 +10,19 @@ import soundfile as sf
 
 import utils
 
-SENTENCE = "the quick brown fox jumps over the lazy dog while the band plays a slow song"
+SENTENCE = "music brings people together and every song tells a story about love and home"
 
 
 @pytest.fixture(scope="module")
 def english_clip(tmp_path_factory):
-    """An English sentence spoken by espeak-ng over a quiet chord, as a track table of one row."""
+    """An English sentence spoken by espeak-ng, half a second in, as a track table of one row."""
     folder = tmp_path_factory.mktemp("speech")
     wav = folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(wav), SENTENCE], check=True)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "130", "-w", str(wav), SENTENCE], check=True)
     voice, sr = sf.read(wav, dtype="float32")
-    t = np.arange(len(voice) + sr) / sr
-    music = 0.02 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
-    music[sr // 2:sr // 2 + len(voice)] += voice
-    sf.write(wav, music, sr)
+    clip = np.zeros(len(voice) + sr, np.float32)
+    clip[sr // 2:sr // 2 + len(voice)] = voice
+    sf.write(wav, clip, sr)
     return pd.DataFrame({"track_id": ["speech"], "path": [str(wav)], "genre": [pd.NA], "language": ["en"],
                          "lyrics": [pd.NA]})
 
@@ -61,7 +60,9 @@ def test_tiny_en_loads_and_gives_word_timestamps(english_clip):
     words = [w for seg in result["segments"] for w in seg["words"]]
     assert len(words) >= 8
     starts = [w["start"] for w in words]
-    assert starts == sorted(starts) and 0.2 < starts[0] < 2.0       # speech starts 0.5 s in
+    duration = len(audio) / 16000
+    assert starts == sorted(starts) and 0.5 < starts[1] < 2.0      # speech starts 0.5 s in
+    assert duration - 3.0 < words[-1]["end"] <= duration            # and ends 0.5 s before the clip
 
 
 def test_transcripts_are_cached(english_clip, tmp_path, capsys):
