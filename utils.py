@@ -914,16 +914,19 @@ def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0):
 
 def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_size: int = 32,
               beta: float = 1.0, warmup_epochs: int = 50, weight_decay: float = 1e-4, seed: int = 0,
-              verbose: bool = True) -> pd.DataFrame:
+              X_val: np.ndarray | None = None, n_threads: int = 1, verbose: bool = True) -> pd.DataFrame:
     """Train ``model`` on rows of X with Adam and a linear KL warm-up; return the per-epoch history.
 
     The KL weight rises linearly from 0 to ``beta`` over ``warmup_epochs`` (avoids posterior
-    collapse early on). History columns: epoch, loss, reconstruction, kl, kl_weight.
+    collapse early on). History columns: epoch, loss, reconstruction, kl, kl_weight, and with
+    ``X_val`` the held-out val_reconstruction, val_kl and val_elbo_loss (negative ELBO, beta = 1).
     """
     import torch
     from tqdm import tqdm
 
-    torch.manual_seed(seed)   # ensures reproducibility: initial weights above were drawn before, see fit_vae
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(n_threads)   # small models train several times faster on one thread
+    torch.manual_seed(seed)   # ensures reproducibility of batch order and sampling noise
     data = torch.as_tensor(X, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -943,7 +946,16 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
         totals /= len(data)
         history.append(dict(epoch=epoch, loss=totals[0], reconstruction=totals[1], kl=totals[2],
                             kl_weight=kl_weight))
+        if X_val is not None:
+            model.eval()
+            with torch.no_grad():
+                xv = torch.as_tensor(X_val, dtype=torch.float32)
+                xv_hat, mu, logvar = model(xv)
+                _, val_recon, val_kl = vae_loss(xv_hat, xv, mu, logvar, beta=1.0)
+            history[-1].update(val_reconstruction=val_recon.item(), val_kl=val_kl.item(),
+                               val_elbo_loss=(val_recon + val_kl).item())
     model.eval()
+    torch.set_num_threads(previous_threads)
     return pd.DataFrame(history)
 
 
