@@ -1,0 +1,79 @@
+"""VAE, clustering and metric helpers: determinism, loss terms, undefined scores."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import utils
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 4, (3, 12))
+    X = np.concatenate([c + rng.normal(0, 1, (40, 12)) for c in centres]).astype(np.float32)
+    return X, np.repeat(["a", "b", "c"], 40)
+
+
+def test_vae_training_is_deterministic_and_learns(blobs):
+    X, _ = blobs
+    m1, h1 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False)
+    m2, h2 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False)
+    np.testing.assert_array_equal(utils.encode_mean(m1, X), utils.encode_mean(m2, X))
+    pd.testing.assert_frame_equal(h1, h2)
+    assert h1["reconstruction"].iloc[-1] < 0.5 * h1["reconstruction"].iloc[0]
+    assert h1["kl_weight"].iloc[0] == pytest.approx(0.1) and h1["kl_weight"].iloc[-1] == 1.0
+    assert utils.encode_mean(m1, X).shape == (120, 4)
+
+
+def test_vae_loss_terms():
+    import torch
+
+    x = torch.zeros(2, 3)
+    mu, logvar = torch.zeros(2, 4), torch.zeros(2, 4)
+    loss, recon, kl = utils.vae_loss(x + 1, x, mu, logvar, beta=2.0)
+    assert recon.item() == pytest.approx(1.5) and kl.item() == pytest.approx(0.0)
+    _, _, kl = utils.vae_loss(x, x, mu + 1, logvar, beta=1.0)
+    assert kl.item() == pytest.approx(2.0)                 # 0.5 * sum(mu^2) over 4 dims
+
+
+def test_validation_history(blobs):
+    X, _ = blobs
+    _, hist = utils.fit_vae(X[:100], 4, seed=0, hidden_dim=32, epochs=5, X_val=X[100:], verbose=False)
+    assert {"val_reconstruction", "val_kl", "val_elbo_loss"} <= set(hist.columns)
+    assert np.allclose(hist["val_elbo_loss"], hist["val_reconstruction"] + hist["val_kl"])
+
+
+def test_evaluate_scores_and_undefined_cases(blobs):
+    X, y = blobs
+    labels = utils.cluster(X, "kmeans", 3, seed=0)
+    scores = utils.evaluate(X, labels, {"genre": y, "language": [None] * len(y)})
+    assert scores["nmi_genre"] == pytest.approx(1.0) and scores["purity_genre"] == 1.0
+    assert "nmi_language" not in scores                   # no known labels: not scored
+    one = utils.evaluate(X, np.zeros(len(X), int), {"genre": y})
+    assert np.isnan(one["silhouette"]) and np.isnan(one["davies_bouldin"]) and one["n_clusters"] == 1
+    noisy = utils.evaluate(X, np.where(np.arange(len(X)) % 10 == 0, -1, labels))
+    assert noisy["noise_share"] == pytest.approx(0.1) and noisy["n_clusters"] == 3
+    all_noise = utils.evaluate(X, -np.ones(len(X), int))
+    assert all_noise["n_clusters"] == 0 and np.isnan(all_noise["silhouette"])
+
+
+def test_cluster_methods_and_purity(blobs):
+    X, y = blobs
+    assert len(set(utils.cluster(X, "agglomerative", 3))) == 3
+    assert -1 in utils.cluster(X, "dbscan", eps=0.5, min_samples=5)
+    assert utils.cluster_purity(["a", "a", "b", "b"], [0, 0, 0, 1]) == 0.75
+    with pytest.raises(ValueError, match="unknown clustering"):
+        utils.cluster(X, "spectral-magic")
+
+
+def test_summaries_and_comparisons():
+    scores = pd.DataFrame({"method": ["A"] * 3 + ["B"] * 3 + ["C"] * 3, "seed": [0, 1, 2] * 3,
+                           "nmi_genre": [0.50, 0.52, 0.54, 0.30, 0.31, 0.32, 0.51, 0.60, 0.42]})
+    summary = utils.summarize_scores(scores)
+    assert summary.loc["A", ("nmi_genre", "mean")] == pytest.approx(0.52)
+    assert summary.loc["A", ("n_seeds", "")] == 3
+    assert utils.format_scores(summary).loc["A", "nmi_genre"] == "0.520 ± 0.020"
+    text = utils.compare_methods(scores, "A", ["B", "C"], ["nmi_genre"])
+    assert "higher than B" in text and "level with C" in text
