@@ -72,17 +72,24 @@ def fingerprint_tracks(tracks: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def cached(stage: str, params: dict, tracks: pd.DataFrame, compute: Callable[[], dict],
+def fingerprint_texts(texts: list[str]) -> str:
+    """Return a short hash of a list of texts (order matters)."""
+    return hashlib.sha1("\x1f".join(texts).encode()).hexdigest()[:16]
+
+
+def cached(stage: str, params: dict, data: pd.DataFrame | str, compute: Callable[[], dict],
            cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> dict:
     """Return ``compute()``'s dict of arrays, cached in ``<cache_dir>/<fingerprint>/<stage>-<key>.npz``.
 
-    The key hashes the parameters, the fingerprint the dataset, so a run on other data or
-    other settings never reuses an artefact. ``cache_dir=None`` disables caching.
+    The key hashes the parameters; the fingerprint is that of a track table (see
+    :func:`fingerprint_tracks`) or a given string, so a run on other data or other settings
+    never reuses an artefact. ``cache_dir=None`` disables caching.
     """
     if cache_dir is None:
         return compute()
     key = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    path = Path(cache_dir) / fingerprint_tracks(tracks) / f"{stage}-{key}.npz"
+    fingerprint = data if isinstance(data, str) else fingerprint_tracks(data)
+    path = Path(cache_dir) / fingerprint / f"{stage}-{key}.npz"
     if path.exists():
         if verbose:
             print(f"[cache] {stage}: loaded {path.relative_to(path.parents[1])}")
@@ -194,17 +201,18 @@ def _existing_dir(data_dir: str | Path | None, dataset: str) -> Path:
 
 
 def _build_demo(preset: str, root: Path) -> None:
-    """Build the demo preset by importing data/make_demo.py."""
-    import importlib.util
+    """Build the demo preset with data/make_demo.py (imported as a module, so its worker processes can too)."""
+    import sys
 
     if root != DATA_DIR / "demo" / preset:
         raise FileNotFoundError(f"{root}/metadata.csv not found; build it with "
                                 f"`python data/make_demo.py --preset {preset} --out {root.parent}`")
-    spec = importlib.util.spec_from_file_location("make_demo", DATA_DIR / "make_demo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    if str(DATA_DIR) not in sys.path:
+        sys.path.insert(0, str(DATA_DIR))
+    import make_demo
+
     print(f"Building the demo dataset ({preset}) once; later runs reuse it.")
-    module.build(preset)
+    make_demo.build(preset)
 
 
 def _empty_tracks(n: int = 0) -> pd.DataFrame:
@@ -815,44 +823,54 @@ def _sentence_model_path(model: str) -> str:
 
 
 def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed: int = 0,
-               verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(embeddings, is_empty)``: one unit-norm row per text; empty texts get a zero row and a flag.
 
     ``model``: ``all-MiniLM-L6-v2`` (offline, from the PyPI package), any other
     sentence-transformers name or folder (online use), or ``tfidf-char``: character 2-4-gram
     TF-IDF reduced to ``tfidf_dim`` dimensions by truncated SVD, which treats every script alike.
+    Cached by model, settings and the texts themselves.
     """
     texts = ["" if not isinstance(t, str) else t.strip() for t in texts]
-    is_empty = np.array([t == "" for t in texts])
-    filled = [t for t in texts if t]
+    is_empty = np.array([t == "" for t in texts], dtype=bool)
     if verbose and is_empty.any():
         print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero vector "
               "(flagged in is_empty), not an embedding of ''.")
+    params = dict(model=model, tfidf_dim=tfidf_dim, seed=seed) if model == "tfidf-char" else dict(model=model)
+    result = cached("text_embeddings", params, "text-" + fingerprint_texts(texts),
+                    lambda: {"embeddings": _embed_filled(texts, is_empty, model, tfidf_dim, seed, verbose)},
+                    cache_dir, verbose)
+    return result["embeddings"], is_empty
+
+
+def _embed_filled(texts: list[str], is_empty: np.ndarray, model: str, tfidf_dim: int, seed: int,
+                  verbose: bool) -> np.ndarray:
+    """Return unit-norm embeddings of the non-empty texts, zero rows for the empty ones."""
+    filled = [t for t in texts if t]
     if model == "tfidf-char":
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if not filled:
-            return np.zeros((len(texts), tfidf_dim), np.float32), is_empty
+            return np.zeros((len(texts), tfidf_dim), np.float32)
         tf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(filled)
         k = max(1, min(tfidf_dim, tf.shape[1] - 1, len(filled) - 1))
         dense = TruncatedSVD(k, random_state=seed).fit_transform(tf) if k < tf.shape[1] else tf.toarray()
         dense = np.pad(dense, ((0, 0), (0, tfidf_dim - dense.shape[1])))
     else:
-        import os as _os
-
-        _os.environ.setdefault("HF_HUB_OFFLINE", "1") if model == "all-MiniLM-L6-v2" else None
+        if model == "all-MiniLM-L6-v2":
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the packaged model needs no hub
         from sentence_transformers import SentenceTransformer
 
         encoder = SentenceTransformer(_sentence_model_path(model), device="cpu")
         dim = encoder.get_sentence_embedding_dimension()
         if not filled:
-            return np.zeros((len(texts), dim), np.float32), is_empty
+            return np.zeros((len(texts), dim), np.float32)
         dense = encoder.encode(filled, batch_size=32, show_progress_bar=verbose, convert_to_numpy=True)
     dense = dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
     out = np.zeros((len(texts), dense.shape[1]), np.float32)
     out[~is_empty] = dense
-    return out, is_empty
+    return out
 
 
 # ============================================================================ models

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -450,7 +451,8 @@ def build(preset: str = "full", out_root: Path | None = None, workers: int | Non
         if workers == 1:
             rows = [build_track(j) for j in tqdm(jobs, desc=f"demo:{preset}", disable=quiet)]
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            # spawn, not fork: forking a process that already runs torch/OpenMP threads can deadlock
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 rows = list(tqdm(pool.map(build_track, jobs, chunksize=1), total=len(jobs),
                                  desc=f"demo:{preset} ({workers} workers)", disable=quiet))
         pd.DataFrame(rows).sort_values("track_id").to_csv(tmp / "metadata.csv", index=False)

@@ -62,3 +62,14 @@ def test_unknown_preset_is_a_clear_error(tmp_path):
 
     with pytest.raises(ValueError, match="unknown preset"):
         make_demo.build("huge", tmp_path)
+
+
+def test_build_after_torch_threads_started_does_not_hang(tmp_path):
+    """Worker processes are spawned, not forked, so a parent running torch threads is safe."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import torch; torch.ones(400, 400) @ torch.ones(400, 400); "
+            "import make_demo; make_demo.build('tiny', sys.argv[2], workers=2, quiet=True)")
+    subprocess.run([sys.executable, "-c", code, str(make_demo.HERE), str(tmp_path)], check=True, timeout=300)
+    assert len(list((tmp_path / "tiny").rglob("*.wav"))) == 24

@@ -91,16 +91,28 @@ def test_unavailable_model_is_a_clear_error(monkeypatch):
 
 
 def test_embed_text_offline_minilm_flags_empty_texts(capsys):
-    emb, empty = utils.embed_text(["the rain keeps falling", "", "rain falling all night", None])
+    emb, empty = utils.embed_text(["the rain keeps falling", "", "rain falling all night", None], cache_dir=None)
     assert emb.shape == (4, 384) and empty.tolist() == [False, True, False, True]
     assert np.allclose(emb[empty], 0) and np.allclose(np.linalg.norm(emb[~empty], axis=1), 1, atol=1e-5)
     assert emb[0] @ emb[2] > 0.5                                     # related sentences are close
     assert "2 of 4 texts are empty" in capsys.readouterr().out
 
 
+def test_text_embeddings_are_cached(tmp_path, capsys):
+    texts = ["dusty boots on a gravel road", "", "ধানের ক্ষেতে সোনালি রোদ"]
+    first, empty = utils.embed_text(texts, cache_dir=tmp_path)
+    assert "text_embeddings: saved" in capsys.readouterr().out
+    second, empty2 = utils.embed_text(texts, cache_dir=tmp_path)
+    assert "text_embeddings: loaded" in capsys.readouterr().out
+    np.testing.assert_array_equal(first, second)
+    assert empty.tolist() == empty2.tolist() == [False, True, False]
+    utils.embed_text(texts[:2], cache_dir=tmp_path)                  # other texts: a miss
+    assert "saved" in capsys.readouterr().out
+
+
 def test_tfidf_char_is_language_agnostic():
     texts = ["সারা রাত বৃষ্টি পড়ে", "বৃষ্টি পড়ে সারা রাত আমার ঘরে", "আগুন আর ইস্পাতে যুদ্ধের গর্জন", "", "fire and steel"]
-    emb, empty = utils.embed_text(texts, model="tfidf-char", tfidf_dim=8, verbose=False)
+    emb, empty = utils.embed_text(texts, model="tfidf-char", tfidf_dim=8, cache_dir=None, verbose=False)
     assert emb.shape == (5, 8) and empty.tolist() == [False, False, False, True, False]
     assert emb[0] @ emb[1] > emb[0] @ emb[2]                          # shared Bangla words make texts close
 
