@@ -918,6 +918,53 @@ def make_vae(input_dim: int, latent_dim: int = 16, hidden_dim: int = 256, dropou
     return VAE()
 
 
+def make_conv_vae(n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, channels: int = 32):
+    """Return a convolutional :class:`ConvVAE` for log-mel patches of shape (1, n_mels, n_frames)."""
+    torch, nn = _torch_modules()
+    if n_mels % 16 or n_frames % 16:
+        raise ValueError(f"n_mels and n_frames must be multiples of 16 (got {n_mels} x {n_frames})")
+
+    def down(c_in, c_out):
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+
+    def up(c_in, c_out):
+        return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out),
+                             nn.LeakyReLU(0.2))
+
+    c = channels
+    grid = (2 * c, n_mels // 16, n_frames // 16)
+
+    class ConvVAE(nn.Module):
+        """VAE on standardised log-mel patches: four stride-2 convolutions halve both axes four
+        times; two linear heads give mu and logvar; the decoder mirrors the encoder with
+        transposed convolutions. Loss and sampling as in :func:`vae_loss` and :func:`make_vae`."""
+
+        def __init__(self):
+            super().__init__()
+            self.latent_dim = latent_dim
+            self.encoder = nn.Sequential(down(1, c // 2), down(c // 2, c), down(c, 2 * c), down(2 * c, 2 * c),
+                                         nn.Flatten())
+            flat = int(np.prod(grid))
+            self.to_mu, self.to_logvar = nn.Linear(flat, latent_dim), nn.Linear(flat, latent_dim)
+            self.from_z = nn.Sequential(nn.Linear(latent_dim, flat), nn.LeakyReLU(0.2))
+            self.decoder = nn.Sequential(up(2 * c, 2 * c), up(2 * c, c), up(c, c // 2),
+                                         nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1))
+
+        def encode(self, x):
+            h = self.encoder(x)
+            return self.to_mu(h), self.to_logvar(h).clamp(-10, 10)
+
+        def decode(self, z):
+            return self.decoder(self.from_z(z).view(-1, *grid))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
+            return self.decode(z), mu, logvar
+
+    return ConvVAE()
+
+
 def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0):
     """Return (loss, reconstruction, kl), each averaged over the batch.
 
@@ -925,7 +972,7 @@ def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0):
     squared errors over features; KL(q(z|x) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar));
     loss = reconstruction + beta * KL (beta = 1 is the plain VAE, beta > 1 a Beta-VAE).
     """
-    recon = 0.5 * ((x_hat - x) ** 2).sum(dim=1).mean()
+    recon = 0.5 * ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean()   # any input shape (vectors, spectrograms)
     kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
     return recon + beta * kl, recon, kl
 

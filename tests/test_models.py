@@ -77,3 +77,21 @@ def test_summaries_and_comparisons():
     assert utils.format_scores(summary).loc["A", "nmi_genre"] == "0.520 ± 0.020"
     text = utils.compare_methods(scores, "A", ["B", "C"], ["nmi_genre"])
     assert "higher than B" in text and "level with C" in text
+
+
+def test_conv_vae_shapes_and_training():
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 32, 64)).astype(np.float32)
+    X[:12, :, :8] += 3.0                                  # two kinds of patch: loud low bands or not
+    torch.manual_seed(0)
+    model = utils.make_conv_vae(n_mels=32, n_frames=64, latent_dim=4, channels=8)
+    x_hat, mu, logvar = model(torch.as_tensor(X))
+    assert x_hat.shape == X.shape and mu.shape == logvar.shape == (24, 4)
+    hist = utils.train_vae(model, X, epochs=15, warmup_epochs=5, batch_size=8, lr=3e-3, verbose=False)
+    assert hist["reconstruction"].iloc[-1] < 0.7 * hist["reconstruction"].iloc[0]
+    Z = utils.encode_mean(model, X)
+    assert Z.shape == (24, 4) and np.isfinite(Z).all()
+    with pytest.raises(ValueError, match="multiples of 16"):
+        utils.make_conv_vae(n_mels=40)
