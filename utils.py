@@ -1060,6 +1060,45 @@ def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: i
     raise ValueError(f"unknown clustering method {method!r}")
 
 
+def combine_blocks(blocks: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
+    """Return the blocks (e.g. audio latent, lyrics embedding) side by side, each given equal say.
+
+    Each block is standardised per column and divided by the square root of its number of
+    columns, so every block has total variance 1 whatever its width; ``weights`` (default 1)
+    then scale a block's share of squared distances by weight**2. Constant columns stay 0.
+    """
+    parts = []
+    for name, block in blocks.items():
+        block = np.asarray(block, dtype=np.float64)
+        std = block.std(axis=0)
+        z = (block - block.mean(axis=0)) / np.where(std > 0, std, 1.0)
+        parts.append(z / np.sqrt(block.shape[1]) * (weights or {}).get(name, 1.0))
+    return np.hstack(parts).astype(np.float32)
+
+
+def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5) -> tuple[float, np.ndarray]:
+    """Return ``(eps, k_distances)``: the knee of the sorted distances to each point's
+    ``min_samples``-th nearest neighbour (the point farthest below the chord joining the
+    curve's ends), and the sorted curve itself for plotting."""
+    from sklearn.neighbors import NearestNeighbors
+
+    dist, _ = NearestNeighbors(n_neighbors=min_samples + 1).fit(Z).kneighbors(Z)
+    curve = np.sort(dist[:, -1])          # column 0 is the point itself
+    x = np.linspace(0, 1, len(curve))
+    y = (curve - curve[0]) / max(curve[-1] - curve[0], 1e-12)
+    knee = int(np.argmax(x - y))          # largest gap under the chord from (0, 0) to (1, 1)
+    return float(curve[knee]), curve
+
+
+def choose_k(Z: np.ndarray, ks=range(2, 16), seed: int = 0) -> pd.DataFrame:
+    """Return the silhouette of K-Means for each k (no labels used); the best k has the highest."""
+    from sklearn.metrics import silhouette_score
+
+    rows = [{"k": k, "silhouette": float(silhouette_score(Z, cluster(Z, "kmeans", k, seed)))}
+            for k in ks if 2 <= k < len(Z)]
+    return pd.DataFrame(rows)
+
+
 def cluster_purity(y_true, y_pred) -> float:
     """Return purity: the share of tracks whose cluster's majority label is their own label."""
     from sklearn.metrics.cluster import contingency_matrix

@@ -95,3 +95,31 @@ def test_conv_vae_shapes_and_training():
     assert Z.shape == (24, 4) and np.isfinite(Z).all()
     with pytest.raises(ValueError, match="multiples of 16"):
         utils.make_conv_vae(n_mels=40)
+
+
+def test_combine_blocks_gives_each_block_equal_variance():
+    rng = np.random.default_rng(0)
+    audio, text = rng.normal(0, 50, (30, 4)), rng.normal(0, 0.01, (30, 384))
+    text[:, 0] = 1.0                                         # a constant column stays finite
+    joined = utils.combine_blocks({"audio": audio, "text": text})
+    assert joined.shape == (30, 388) and np.isfinite(joined).all()
+    assert joined[:, :4].var(axis=0).sum() == pytest.approx(1.0, rel=1e-4)
+    assert joined[:, 4:].var(axis=0).sum() == pytest.approx(383 / 384, rel=1e-4)
+    weighted = utils.combine_blocks({"audio": audio, "text": text}, {"text": 0.5})
+    assert weighted[:, 4:].var(axis=0).sum() == pytest.approx(0.25 * 383 / 384, rel=1e-4)
+
+
+def test_dbscan_eps_from_k_distance_separates_blobs(blobs):
+    X, y = blobs
+    eps, curve = utils.choose_dbscan_eps(X, min_samples=5)
+    assert len(curve) == len(X) and np.all(np.diff(curve) >= 0) and curve[0] <= eps <= curve[-1]
+    labels = utils.cluster(X, "dbscan", eps=eps, min_samples=5)
+    scores = utils.evaluate(X, labels, {"genre": y})
+    assert scores["n_clusters"] == 3 and scores["noise_share"] < 0.2 and scores["nmi_genre"] > 0.8
+
+
+def test_choose_k_finds_the_number_of_blobs(blobs):
+    X, _ = blobs
+    table = utils.choose_k(X, range(2, 7))
+    assert table["k"].tolist() == [2, 3, 4, 5, 6]
+    assert table.loc[table["silhouette"].idxmax(), "k"] == 3
