@@ -35,7 +35,7 @@ def whisper_base():
 def test_ct2_conversion_loads_strictly(whisper_base):
     import whisper
 
-    parts, config = utils.PACKAGED_WHISPER["base"][1], utils.PACKAGED_WHISPER["base"][2]
+    parts = utils.PACKAGED_WHISPER["base"][1]
     arrays = utils.read_ct2_model(b"".join(utils._site_file(p).read_bytes() for p in parts))
     checkpoint = utils.convert_ct2_to_whisper(arrays)
     model = whisper.model.Whisper(whisper.model.ModelDimensions(**checkpoint["dims"]))

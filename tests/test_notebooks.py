@@ -5,7 +5,6 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import utils
 
