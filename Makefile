@@ -10,6 +10,7 @@ APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
 .PHONY: all setup system-deps demo demo-tiny features notebooks test clean-cache
 
 all: setup demo notebooks            ## main job: demo dataset, then every notebook executed in place
+	$(PY) scripts/update_readme.py
 	@echo "Main job done: executed notebooks in notebooks/, figures and metrics in results/."
 
 setup: system-deps $(VENV)/.installed   ## install system packages and the Python environment
