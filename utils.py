@@ -285,11 +285,13 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path,
     tracks = tracks.copy()
     for c in extra:
         tracks[c] = pd.Series(pd.NA, index=tracks.index, dtype="string")
-    skipped = []
+    skipped, matched = [], set()
     for _, row in meta.iterrows():
         key = str(row[key_col]).strip()
         i = by_key.get(key)
-        if i is None:
+        if i is not None:
+            matched.add(i)
+        else:
             tid = str(row["track_id"]) if "track_id" in meta.columns else Path(key).stem
             skipped.append({"track_id": tid, "path": str(root / key) if key_col == "path" else key,
                             "reason": "listed in metadata.csv but audio file not found"})
@@ -299,7 +301,7 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path,
                 tracks.at[i, c] = row[c]
             elif c == "lyrics" and c in meta.columns and str(row.get("language", "")) == "instrumental":
                 tracks.at[i, c] = ""   # known to have no lyrics
-    n_unlisted = len(tracks) - len(set(by_key[str(k).strip()] for k in meta[key_col] if str(k).strip() in by_key))
+    n_unlisted = len(tracks) - len(matched)
     if verbose and n_unlisted:
         print(f"metadata.csv: {n_unlisted} audio files have no metadata row; their label is their folder name.")
     return tracks, skipped

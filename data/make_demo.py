@@ -363,7 +363,7 @@ def build_track(job: dict) -> dict:
     music_rms = float(np.sqrt(np.mean(music ** 2)) + 1e-9)
 
     # vocals: whole lyric lines placed one after another while they fit in the clip
-    sung, vocal = [], np.zeros_like(music)
+    sung, lines, vocal = [], [], np.zeros_like(music)
     vocal_db = voice = None
     if language != "instrumental":
         pool = job["lyrics"]
@@ -372,12 +372,13 @@ def build_track(job: dict) -> dict:
         vocal_db = float(rng.uniform(-12, 0))
         t = float(rng.uniform(0.3, 2.0))
         for i in order:
-            audio, _ = speak(pool[i], language, voice, rng)
+            audio, line_choices = speak(pool[i], language, voice, rng)
             start = int(t * SR)
             if start + len(audio) > len(music) - int(0.2 * SR):
                 break
             vocal[start:start + len(audio)] += audio
             sung.append(pool[i])
+            lines.append(dict(start_s=round(t, 3), **line_choices))
             t += len(audio) / SR + float(rng.uniform(0.4, 1.2))
         voiced = np.abs(vocal) > 1e-4
         v_rms = float(np.sqrt(np.mean(vocal[voiced] ** 2))) if voiced.any() else 1.0
@@ -401,7 +402,7 @@ def build_track(job: dict) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     sf.write(out, pcm, SR, subtype="PCM_16")
     return dict(track_id=job["track_id"], path=job["rel_path"], genre=genre, language=language,
-                lyrics=" / ".join(sung), n_lines=len(sung), duration_s=duration, seed=job["seed"],
+                lyrics=" / ".join(sung), n_lines=len(sung), vocal_lines=json.dumps(lines), duration_s=duration, seed=job["seed"],
                 soundfont=sf_name, voice=voice or "", vocal_db=None if vocal_db is None else round(vocal_db, 2),
                 highpass_hz=round(hp, 1), lowpass_hz=round(lp, 1), snr_db=round(snr_db, 2),
                 gain_db=round(gain_db, 2), **choices)

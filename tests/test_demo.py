@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pandas as pd
 import soundfile as sf
@@ -36,6 +37,9 @@ def test_metadata_records_labels_lyrics_and_choices(tiny_demo):
             sung = row.lyrics.split(" / ")
             pool = set(lines.query("genre == @row.genre and language == @row.language")["line"])
             assert sung and set(sung) <= pool, (row.track_id, sung)
+            recipe = json.loads(row.vocal_lines)                 # per-line pitch, speed, contour, start
+            assert len(recipe) == len(sung) and {"start_s", "pitch", "speed", "contour"} <= set(recipe[0])
+            assert [r["start_s"] for r in recipe] == sorted(r["start_s"] for r in recipe)
 
 
 def test_language_is_independent_of_genre_and_length(tiny_demo):
