@@ -7,10 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
 
-.PHONY: all setup system-deps demo demo-tiny features notebooks test clean-cache
+.PHONY: all setup system-deps demo demo-tiny features notebooks check test clean-cache
 
-all: setup demo notebooks            ## main job: demo dataset, then every notebook executed in place
-	$(PY) scripts/update_readme.py
+all: setup                           ## main job: demo dataset, the three notebooks executed in place, README tables
+	$(PY) scripts/main_job.py
 	@echo "Main job done: executed notebooks in notebooks/, figures and metrics in results/."
 
 setup: system-deps $(VENV)/.installed   ## install system packages and the Python environment
@@ -45,14 +45,11 @@ demo-tiny: setup
 features: setup demo                 ## MFCC statistics and log-mel patches (cached) + a K-Means check
 	$(PY) benchmarks/demo_baseline.py
 
-NOTEBOOKS := 01_easy
-notebooks: setup demo                ## execute each notebook in place with papermill (default parameters)
-	@for nb in $(NOTEBOOKS); do \
-	  start=$$(date +%s); \
-	  $(VENV)/bin/papermill notebooks/$$nb.ipynb notebooks/$$nb.ipynb -k python3 --cwd notebooks \
-	    --log-output --no-progress-bar || exit 1; \
-	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
-	done
+notebooks: setup                     ## re-run some notebooks in place, e.g. make notebooks ONLY=02_medium
+	$(PY) scripts/main_job.py $(if $(ONLY),--only $(ONLY))
+
+check: setup                         ## reproducibility: re-run everything with a fresh cache, compare with results/
+	$(PY) scripts/check_reproducible.py
 
 test: setup                          ## unit, loader, feature and bad-input tests
 	$(PY) -m pytest -q tests

@@ -26,7 +26,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "data"
-CACHE_DIR = DATA_DIR / "cache"
+# Cached features, transcripts and trained models; MUSIC_VAE_CACHE points elsewhere (e.g. a fresh
+# folder for the reproducibility check, which must recompute everything).
+CACHE_DIR = Path(os.environ.get("MUSIC_VAE_CACHE") or DATA_DIR / "cache")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".au")
 TRACK_COLUMNS = ["track_id", "path", "genre", "language", "lyrics"]
 SKIPPED_COLUMNS = ["track_id", "path", "reason"]
@@ -393,16 +395,19 @@ def compute_mfcc_stats(y: np.ndarray, sr: int = SR, n_mfcc: int = 40) -> np.ndar
 
 
 def compute_logmel_patches(y: np.ndarray, sr: int = SR, n_mels: int = 64, patch_frames: int = 128,
-                           n_patches: int = 8) -> np.ndarray:
-    """Return ``n_patches`` log-mel patches (dB) of shape (n_mels, patch_frames), evenly spaced over the clip."""
+                           n_patches: int = 8, hop_length: int = HOP) -> np.ndarray:
+    """Return ``n_patches`` log-mel patches (dB) of shape (n_mels, patch_frames), evenly spaced over the clip.
+
+    A patch covers ``patch_frames * hop_length / sr`` seconds (128 x 512 at 22.05 kHz: 3 s).
+    """
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=N_FFT, hop_length=HOP, n_mels=n_mels)
+    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=N_FFT, hop_length=hop_length, n_mels=n_mels)
     logmel = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
     logmel = np.maximum(logmel, -100.0)
     if logmel.shape[1] < patch_frames:
         raise ValueError(f"clip has {logmel.shape[1]} frames, fewer than patch_frames={patch_frames} "
-                         f"({patch_frames * HOP / sr:.2f} s); raise min_duration in load_tracks")
+                         f"({patch_frames * hop_length / sr:.2f} s); raise min_duration in load_tracks")
     starts = np.linspace(0, logmel.shape[1] - patch_frames, n_patches).round().astype(int)
     return np.stack([logmel[:, s:s + patch_frames] for s in starts]).astype(np.float32)
 
@@ -422,7 +427,7 @@ def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
             out["mfcc"] = compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
         if "logmel" in kinds:
             out["logmel"] = compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
-                                                   params["n_patches"])
+                                                   params["n_patches"], params.get("hop_length", HOP))
     return out
 
 
@@ -455,11 +460,14 @@ def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, cli
 
 
 def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames: int = 128,
-                           n_patches: int = 8, sr: int = SR, clip_seconds: float = 30.0, n_jobs: int = -1,
-                           cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> np.ndarray:
+                           n_patches: int = 8, hop_length: int = HOP, sr: int = SR, clip_seconds: float = 30.0,
+                           n_jobs: int = -1, cache_dir: Path | str | None = CACHE_DIR,
+                           verbose: bool = True) -> np.ndarray:
     """Return log-mel patches in dB, shape (n_tracks, n_patches, n_mels, patch_frames)."""
     params = dict(sr=sr, n_mels=n_mels, patch_frames=patch_frames, n_patches=n_patches,
                   clip_seconds=clip_seconds)
+    if hop_length != HOP:   # only then in the cache key, so existing caches stay valid
+        params["hop_length"] = hop_length
     return _extract(tracks, "logmel", params, n_jobs, cache_dir, verbose)
 
 
@@ -751,6 +759,22 @@ def lyrics_for_tracks(tracks: pd.DataFrame, transcripts: pd.DataFrame | None = N
     return table
 
 
+def get_lyrics(tracks: pd.DataFrame, source: str = "auto", whisper_model: str = "base",
+               verbose: bool = True) -> pd.DataFrame:
+    """Return the lyrics table of :func:`lyrics_for_tracks` for a notebook's ``LYRICS_SOURCE``.
+
+    'auto': metadata lyrics where known, Whisper transcripts for the rest (Whisper runs only if
+    some track lacks known lyrics); 'whisper': transcripts for every track, metadata ignored;
+    'metadata': known lyrics only, no Whisper (tracks without them get empty text).
+    """
+    if source not in ("auto", "whisper", "metadata"):
+        raise ValueError(f"unknown lyrics source {source!r}: use 'auto', 'whisper' or 'metadata'")
+    base = tracks.assign(lyrics=None) if source == "whisper" else tracks
+    needs_whisper = source != "metadata" and base["lyrics"].isna().any()
+    transcripts = transcribe(base, whisper_model, verbose=verbose) if needs_whisper else None
+    return lyrics_for_tracks(base, transcripts)
+
+
 def language_signal(transcripts: pd.DataFrame, lyrics: pd.DataFrame | None = None,
                     min_prob: float = 0.5) -> pd.Series:
     """Return a language guess per track that does not rest on Whisper alone.
@@ -920,8 +944,21 @@ def make_vae(input_dim: int, latent_dim: int = 16, hidden_dim: int = 256, dropou
     return VAE()
 
 
-def make_conv_vae(n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, channels: int = 32):
-    """Return a convolutional :class:`ConvVAE` for log-mel patches of shape (1, n_mels, n_frames)."""
+def make_conv_vae(n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, channels: int = 32,
+                  side_dim: int = 0, n_conditions: int = 0, side_weight: float = 1.0, variational: bool = True):
+    """Return a convolutional :class:`ConvVAE` on log-mel patches of shape (1, n_mels, n_frames).
+
+    Options turn the same network into the hard notebook's variants:
+
+    * ``side_dim > 0``: multimodal. Each input row is a flat vector ``[patch | side]`` (e.g. the
+      track's lyrics embedding after the patch); the encoder joins the convolutional code with
+      the side vector, the decoder reconstructs both, and the side block's squared error is
+      multiplied by ``side_weight`` in the loss (see :func:`vae_loss`).
+    * ``n_conditions > 0``: conditional (CVAE). A one-hot condition ``c`` (e.g. language) is
+      appended to every row; encoder q(z|x, c) and decoder p(x|z, c) both receive it, so z need
+      not encode it. The condition is passed through, not reconstructed (weight 0).
+    * ``variational=False``: a plain autoencoder (z = mu, no sampling; train with beta = 0).
+    """
     torch, nn = _torch_modules()
     if n_mels % 16 or n_frames % 16:
         raise ValueError(f"n_mels and n_frames must be multiples of 16 (got {n_mels} x {n_frames})")
@@ -935,46 +972,81 @@ def make_conv_vae(n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, c
 
     c = channels
     grid = (2 * c, n_mels // 16, n_frames // 16)
+    flat, n_patch = int(np.prod(grid)), n_mels * n_frames
+    side_hidden = 64 if side_dim else 0
+    plain = not side_dim and not n_conditions
 
     class ConvVAE(nn.Module):
         """VAE on standardised log-mel patches: four stride-2 convolutions halve both axes four
-        times; two linear heads give mu and logvar; the decoder mirrors the encoder with
-        transposed convolutions. Loss and sampling as in :func:`vae_loss` and :func:`make_vae`."""
+        times; linear heads give mu and logvar; the decoder mirrors the encoder with transposed
+        convolutions (and a linear head for a side vector). Loss and sampling as in
+        :func:`vae_loss` and :func:`make_vae`."""
 
         def __init__(self):
             super().__init__()
-            self.latent_dim = latent_dim
+            self.latent_dim, self.variational, self.patch_shape = latent_dim, variational, (1, n_mels, n_frames)
             self.encoder = nn.Sequential(down(1, c // 2), down(c // 2, c), down(c, 2 * c), down(2 * c, 2 * c),
                                          nn.Flatten())
-            flat = int(np.prod(grid))
-            self.to_mu, self.to_logvar = nn.Linear(flat, latent_dim), nn.Linear(flat, latent_dim)
-            self.from_z = nn.Sequential(nn.Linear(latent_dim, flat), nn.LeakyReLU(0.2))
+            if side_dim:
+                self.side_in = nn.Sequential(nn.Linear(side_dim, side_hidden), nn.LeakyReLU(0.2))
+                self.side_out = nn.Sequential(nn.Linear(latent_dim + n_conditions, side_hidden), nn.LeakyReLU(0.2),
+                                              nn.Linear(side_hidden, side_dim))
+            joint = flat + side_hidden + n_conditions
+            self.to_mu, self.to_logvar = nn.Linear(joint, latent_dim), nn.Linear(joint, latent_dim)
+            self.from_z = nn.Sequential(nn.Linear(latent_dim + n_conditions, flat), nn.LeakyReLU(0.2))
             self.decoder = nn.Sequential(up(2 * c, 2 * c), up(2 * c, c), up(c, c // 2),
                                          nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1))
+            if not plain:   # per-column weights of the squared error: patch 1, side side_weight, condition 0
+                self.register_buffer("recon_weights", torch.cat([
+                    torch.ones(n_patch), torch.full((side_dim,), float(side_weight)), torch.zeros(n_conditions)]))
+
+        def split(self, x):
+            """Return (patch, side, condition) parts of an input batch."""
+            if plain:
+                return x, None, None
+            x = x.flatten(1)
+            return (x[:, :n_patch].view(-1, 1, n_mels, n_frames), x[:, n_patch:n_patch + side_dim],
+                    x[:, n_patch + side_dim:])
 
         def encode(self, x):
-            h = self.encoder(x)
-            return self.to_mu(h), self.to_logvar(h).clamp(-10, 10)
+            patch, side, cond = self.split(x)
+            h = [self.encoder(patch)] + ([self.side_in(side)] if side_dim else []) + ([cond] if n_conditions else [])
+            h = torch.cat(h, dim=1)
+            mu = self.to_mu(h)
+            logvar = self.to_logvar(h).clamp(-10, 10) if variational else torch.zeros_like(mu)
+            return mu, logvar
 
-        def decode(self, z):
-            return self.decoder(self.from_z(z).view(-1, *grid))
+        def decode(self, z, cond=None):
+            """Return the reconstruction in the input's layout (a patch, or a flat row)."""
+            zc = torch.cat([z, cond], dim=1) if n_conditions else z
+            patch = self.decoder(self.from_z(zc).view(-1, *grid))
+            if plain:
+                return patch
+            parts = [patch.flatten(1)] + ([self.side_out(zc)] if side_dim else []) + ([cond] if n_conditions else [])
+            return torch.cat(parts, dim=1)
 
         def forward(self, x):
             mu, logvar = self.encode(x)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
-            return self.decode(z), mu, logvar
+            sample = self.training and variational
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+            return self.decode(z, self.split(x)[2]), mu, logvar
 
     return ConvVAE()
 
 
-def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0):
+def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0, weights=None):
     """Return (loss, reconstruction, kl), each averaged over the batch.
 
     Negative ELBO with a unit-variance Gaussian decoder: reconstruction = 0.5 * sum of
-    squared errors over features; KL(q(z|x) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar));
-    loss = reconstruction + beta * KL (beta = 1 is the plain VAE, beta > 1 a Beta-VAE).
+    squared errors over features (times per-feature ``weights`` if given, e.g. a side block's
+    weight or 0 for a passed-through condition); KL(q(z|x) || N(0, I)) =
+    -0.5 * sum(1 + logvar - mu^2 - exp(logvar)); loss = reconstruction + beta * KL (beta = 1 is
+    the plain VAE, beta > 1 a Beta-VAE).
     """
-    recon = 0.5 * ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean()   # any input shape (vectors, spectrograms)
+    squared = ((x_hat - x) ** 2).flatten(1)   # any input shape (vectors, spectrograms)
+    if weights is not None:
+        squared = squared * weights
+    recon = 0.5 * squared.sum(dim=1).mean()
     kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
     return recon + beta * kl, recon, kl
 
@@ -997,6 +1069,7 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
     data = torch.as_tensor(X, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    weights = getattr(model, "recon_weights", None)
     history = []
     for epoch in tqdm(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
@@ -1005,7 +1078,7 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
         for idx in torch.randperm(len(data), generator=generator).split(batch_size):
             x = data[idx]
             x_hat, mu, logvar = model(x)
-            loss, recon, kl = vae_loss(x_hat, x, mu, logvar, kl_weight)
+            loss, recon, kl = vae_loss(x_hat, x, mu, logvar, kl_weight, weights)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -1018,7 +1091,7 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
             with torch.no_grad():
                 xv = torch.as_tensor(X_val, dtype=torch.float32)
                 xv_hat, mu, logvar = model(xv)
-                _, val_recon, val_kl = vae_loss(xv_hat, xv, mu, logvar, beta=1.0)
+                _, val_recon, val_kl = vae_loss(xv_hat, xv, mu, logvar, 1.0, weights)
             history[-1].update(val_reconstruction=val_recon.item(), val_kl=val_kl.item(),
                                val_elbo_loss=(val_recon + val_kl).item())
     model.eval()
@@ -1028,12 +1101,46 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
 
 def fit_vae(X: np.ndarray, latent_dim: int = 16, seed: int = 0, hidden_dim: int = 256, dropout: float = 0.1,
             **train_kwargs):
-    """Build and train an MLP VAE with a seed; return ``(model, history)``."""
+    """Build and train an MLP VAE with a seed; return ``(model, history)`` (see :func:`fit_model`)."""
+    return fit_model("mlp", X, dict(latent_dim=latent_dim, hidden_dim=hidden_dim, dropout=dropout), seed=seed,
+                     **train_kwargs)
+
+
+def fit_model(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, cache_dir: Path | str | None = CACHE_DIR,
+              verbose: bool = True, **train_kwargs):
+    """Build a model with a seed and train it with :func:`train_vae`; return ``(model, history)``.
+
+    ``kind``: 'mlp' (:func:`make_vae` on rows of X) or 'conv' (:func:`make_conv_vae`, with
+    ``model_kwargs`` such as latent_dim, channels, side_dim, n_conditions). The trained weights
+    and history are cached under a hash of X's bytes and every setting, so another notebook
+    that asks for the same model on the same inputs loads it instead of training it again
+    (training is deterministic, so the result is the same either way).
+    """
     import torch
 
-    torch.manual_seed(seed)   # ensures reproducibility of the initial weights
-    model = make_vae(X.shape[1], latent_dim, hidden_dim, dropout)
-    history = train_vae(model, X, seed=seed, **train_kwargs)
+    def build():
+        torch.manual_seed(seed)   # ensures reproducibility of the initial weights
+        if kind == "mlp":
+            return make_vae(X.shape[1], **model_kwargs)
+        if kind == "conv":
+            return make_conv_vae(**model_kwargs)
+        raise ValueError(f"unknown model kind {kind!r}: use 'mlp' or 'conv'")
+
+    model = build()
+
+    def compute():
+        history = train_vae(model, X, seed=seed, verbose=verbose, **train_kwargs)
+        state = {f"state/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+        return {**state, **{f"history/{c}": history[c].to_numpy() for c in history.columns}}
+
+    data = [X] + [v for v in train_kwargs.values() if isinstance(v, np.ndarray)]
+    fingerprint = "arrays-" + hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in data)).hexdigest()[:16]
+    params = dict(kind=kind, model=model_kwargs, seed=seed, shape=list(X.shape),
+                  train={k: v for k, v in train_kwargs.items() if not isinstance(v, np.ndarray)})
+    trained = cached("model", params, fingerprint, compute, cache_dir, verbose)
+    model.load_state_dict({k[6:]: torch.as_tensor(v) for k, v in trained.items() if k.startswith("state/")})
+    model.eval()
+    history = pd.DataFrame({k[8:]: v for k, v in trained.items() if k.startswith("history/")})
     return model, history
 
 
@@ -1048,13 +1155,82 @@ def encode_mean(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return torch.cat(parts).numpy()
 
 
+def encode_tracks(model, X: np.ndarray, n_tracks: int) -> np.ndarray:
+    """Return one latent vector per track: the mean of mu(x) over the track's rows of X
+    (X holds ``n_tracks`` consecutive groups of equally many patches)."""
+    Z = encode_mean(model, X)
+    return Z.reshape(n_tracks, -1, Z.shape[1]).mean(axis=1)
+
+
+def reconstruct(model, X: np.ndarray) -> np.ndarray:
+    """Return the model's reconstructions of rows of X from their latent means (no sampling)."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        x = torch.as_tensor(X, dtype=torch.float32)
+        mu, _ = model.encode(x)
+        return model.decode(mu, model.split(x)[2]).numpy() if hasattr(model, "split") else model.decoder(mu).numpy()
+
+
+def reconstruction_error(model, X: np.ndarray, n_pixels: int | None = None, batch_size: int = 256) -> float:
+    """Return the mean squared error per value of the reconstructions of X from the latent means;
+    with ``n_pixels`` only over the first ``n_pixels`` columns of each flattened row (the patch
+    part of a multimodal row), so models with and without side inputs compare on the audio."""
+    errors = []
+    for i in range(0, len(X), batch_size):
+        x = X[i:i + batch_size]
+        diff = (reconstruct(model, x).reshape(len(x), -1) - x.reshape(len(x), -1))[:, :n_pixels]
+        errors.append((diff ** 2).mean(axis=1))
+    return float(np.concatenate(errors).mean())
+
+
+def one_hot(values) -> tuple[np.ndarray, list[str]]:
+    """Return ``(matrix, categories)``: a one-hot float32 matrix of a label column (missing = 'unknown')."""
+    values = pd.Series(np.asarray(values, dtype=object)).fillna("unknown").astype(str)
+    categories = sorted(values.unique())
+    return (values.to_numpy()[:, None] == np.array(categories)[None, :]).astype(np.float32), categories
+
+
+def multimodal_rows(patches: np.ndarray, side: np.ndarray | None = None,
+                    conditions: np.ndarray | None = None) -> np.ndarray:
+    """Return the flat input rows ``[patch | side | condition]`` of a multimodal or conditional
+    :func:`make_conv_vae`: ``patches`` holds consecutive groups of patches per track, and each
+    track's side vector (e.g. lyrics embedding) and condition (one-hot) are repeated for its patches."""
+    n_tracks = len(side) if side is not None else len(conditions)
+    per_track = len(patches) // n_tracks
+    parts = [patches.reshape(len(patches), -1)]
+    parts += [np.repeat(a, per_track, axis=0) for a in (side, conditions) if a is not None]
+    return np.hstack(parts).astype(np.float32)
+
+
+def traverse_latent(model, z: np.ndarray, unit: int, values, condition: np.ndarray | None = None) -> np.ndarray:
+    """Return decoded log-mel patches for ``z`` with latent ``unit`` set to each of ``values`` in turn
+    (a latent traversal; other units stay fixed), shape (len(values), n_mels, n_frames)."""
+    import torch
+
+    Z = np.repeat(np.asarray(z, np.float32)[None, :], len(values), axis=0)
+    Z[:, unit] = values
+    cond = None if condition is None else torch.as_tensor(np.repeat(condition[None, :], len(values), 0))
+    model.eval()
+    with torch.no_grad():
+        out = model.decode(torch.as_tensor(Z), cond).numpy()
+    return out.reshape(len(values), -1)[:, :int(np.prod(model.patch_shape))].reshape(len(values), *model.patch_shape[1:])
+
+
 # ============================================================================ clustering and metrics
 def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: int = 0, **kwargs) -> np.ndarray:
-    """Return cluster labels of rows of Z: 'kmeans', 'agglomerative' (Ward) or 'dbscan' (-1 = noise)."""
+    """Return cluster labels of rows of Z: 'kmeans', 'agglomerative' (Ward), 'gmm' (Gaussian
+    mixture, diagonal covariances) or 'dbscan' (-1 = noise)."""
     from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 
     if method == "kmeans":
         return KMeans(n_clusters, n_init=10, random_state=seed, **kwargs).fit_predict(Z)
+    if method == "gmm":
+        from sklearn.mixture import GaussianMixture
+
+        return GaussianMixture(n_clusters, covariance_type=kwargs.pop("covariance_type", "diag"), n_init=3,
+                               random_state=seed, **kwargs).fit_predict(Z)
     if method == "agglomerative":
         return AgglomerativeClustering(n_clusters, linkage=kwargs.pop("linkage", "ward"), **kwargs).fit_predict(Z)
     if method == "dbscan":
@@ -1065,16 +1241,18 @@ def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: i
 def combine_blocks(blocks: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
     """Return the blocks (e.g. audio latent, lyrics embedding) side by side, each given equal say.
 
-    Each block is standardised per column and divided by the square root of its number of
-    columns, so every block has total variance 1 whatever its width; ``weights`` (default 1)
-    then scale a block's share of squared distances by weight**2. Constant columns stay 0.
+    Each block is centred and divided by the square root of its total variance (the sum over
+    its columns), so every block has total variance 1 whatever its width or units, while the
+    proportions inside a block are kept (a nearly unused latent unit stays small instead of
+    being blown up to unit variance). ``weights`` (default 1) scale a block's share of
+    squared distances by weight**2.
     """
     parts = []
     for name, block in blocks.items():
         block = np.asarray(block, dtype=np.float64)
-        std = block.std(axis=0)
-        z = (block - block.mean(axis=0)) / np.where(std > 0, std, 1.0)
-        parts.append(z / np.sqrt(block.shape[1]) * (weights or {}).get(name, 1.0))
+        centred = block - block.mean(axis=0)
+        total = np.sqrt(centred.var(axis=0).sum())
+        parts.append(centred / (total if total > 0 else 1.0) * (weights or {}).get(name, 1.0))
     return np.hstack(parts).astype(np.float32)
 
 
@@ -1109,9 +1287,21 @@ def cluster_purity(y_true, y_pred) -> float:
     return float(m.max(axis=0).sum() / m.sum())
 
 
+def matched_accuracy(y_true, y_pred) -> float:
+    """Return the accuracy after the best one-to-one matching of clusters to labels (Hungarian
+    method on the contingency table); clusters left unmatched count as wrong."""
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics.cluster import contingency_matrix
+
+    m = contingency_matrix(y_true, y_pred)
+    rows, cols = linear_sum_assignment(-m)
+    return float(m[rows, cols].sum() / m.sum())
+
+
 def evaluate(Z: np.ndarray, labels: np.ndarray, truth: dict[str, pd.Series | np.ndarray] | None = None) -> dict:
     """Return internal scores of a clustering of Z (silhouette, Calinski-Harabasz, Davies-Bouldin)
-    and, per entry of ``truth`` (e.g. genre, language; used for evaluation only), NMI, ARI and purity.
+    and, per entry of ``truth`` (e.g. genre, language; used for evaluation only), NMI, ARI,
+    purity and Hungarian-matched accuracy (``acc_<name>``).
 
     Scores that are undefined for the result (fewer than two clusters) are NaN, never 0.
     DBSCAN noise points (-1) are left out of the internal scores and counted in ``noise_share``.
@@ -1135,7 +1325,38 @@ def evaluate(Z: np.ndarray, labels: np.ndarray, truth: dict[str, pd.Series | np.
         out[f"nmi_{name}"] = float(metrics.normalized_mutual_info_score(yk, lk))
         out[f"ari_{name}"] = float(metrics.adjusted_rand_score(yk, lk))
         out[f"purity_{name}"] = cluster_purity(yk, lk)
+        out[f"acc_{name}"] = matched_accuracy(yk, lk)
     return out
+
+
+def latent_information(Z: np.ndarray, labels: dict[str, pd.Series | np.ndarray], seed: int = 0) -> pd.DataFrame:
+    """Return, per latent dimension (rows) and label (columns), the mutual information between
+    the unit and the label divided by the label's entropy (0: says nothing; 1: determines it).
+
+    Estimated with scikit-learn's nearest-neighbour estimator (``mutual_info_classif``); used
+    only to describe a trained model, never to train one.
+    """
+    from scipy.stats import entropy
+    from sklearn.feature_selection import mutual_info_classif
+
+    out = {}
+    for name, y in labels.items():
+        y = pd.Series(np.asarray(y, dtype=object))
+        known = y.notna().to_numpy()
+        if y[known].nunique() < 2:
+            continue
+        yk = y[known].astype(str).to_numpy()
+        h = entropy(pd.Series(yk).value_counts(normalize=True))
+        out[name] = mutual_info_classif(Z[known], yk, random_state=seed) / h
+    return pd.DataFrame(out, index=pd.Index(range(Z.shape[1]), name="latent unit"))
+
+
+def mutual_information_gap(info: pd.DataFrame) -> pd.Series:
+    """Return per label the gap between the two most informative latent units (normalised
+    mutual information, from :func:`latent_information`): high when one unit alone carries the
+    label, i.e. a disentangled code (the MIG of Chen et al., 2018)."""
+    top = np.sort(info.to_numpy(), axis=0)[::-1]
+    return pd.Series(top[0] - top[1], index=info.columns, name="mig")
 
 
 METRIC_COLUMNS = ["method", "seed", "n_clusters", "noise_share", "silhouette", "calinski_harabasz",
@@ -1256,6 +1477,98 @@ def plot_history(histories: pd.DataFrame, title: str = "VAE training"):
         sns.lineplot(data=histories, x="epoch", y=col, hue="seed", palette="viridis", ax=ax, legend=col == "kl")
         ax.set(title=col if col != "loss" else "loss (negative ELBO, warm-up weighted)", ylabel="")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_k_distance(curves: dict[str, tuple[np.ndarray, float]], min_samples: int):
+    """Return the sorted k-distance curves (distance to the ``min_samples``-th neighbour) with the
+    eps chosen at each knee marked, one panel per representation."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.3), squeeze=False)
+    for ax, (name, (curve, eps)) in zip(axes[0], curves.items()):
+        ax.plot(curve, lw=1.5)
+        ax.axhline(eps, color="tab:red", ls="--", lw=1, label=f"eps = {eps:.3g}")
+        ax.set(title=name, xlabel="points, sorted", ylabel=f"distance to neighbour {min_samples}")
+        ax.legend(fontsize=8)
+    fig.suptitle("DBSCAN: eps at the knee of the k-distance curve")
+    fig.tight_layout()
+    return fig
+
+
+def plot_contingency(clusters: np.ndarray, labels: dict[str, pd.Series | np.ndarray], title: str = ""):
+    """Return heatmaps of cluster x label counts (one per label, e.g. genre and language); each
+    cluster's row is shaded by its share of the cluster, and the counts are written in."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, len(labels), figsize=(2.2 + 0.55 * sum(pd.Series(np.asarray(v, dtype=object))
+                                                                          .nunique() for v in labels.values())
+                                                      + 1.6 * len(labels), 0.4 * len(set(clusters)) + 1.8),
+                             squeeze=False, gridspec_kw=dict(width_ratios=[max(2, pd.Series(np.asarray(
+                                 v, dtype=object)).nunique()) for v in labels.values()]))
+    for ax, (name, y) in zip(axes[0], labels.items()):
+        table = pd.crosstab(pd.Series(clusters, name="cluster"),
+                            pd.Series(np.asarray(y, dtype=object), name=name).fillna("unknown"))
+        share = table.div(table.sum(axis=1), axis=0)
+        sns.heatmap(share, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax,
+                    annot_kws={"fontsize": 7})
+        ax.set(title=f"clusters x {name}", xlabel=name, ylabel="cluster")
+        ax.tick_params(axis="x", rotation=45)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spectrograms(rows: dict[str, list[np.ndarray]], column_titles: list[str] | None = None, title: str = "",
+                      vlim: float = 2.5):
+    """Return a grid of log-mel patches (standardised units, mel bins upwards): one row per
+    entry (e.g. original, each model's reconstruction, or a latent traversal)."""
+    import matplotlib.pyplot as plt
+
+    n_cols = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.9 * n_cols + 1.2, 1.65 * len(rows) + 0.6),
+                             squeeze=False)
+    for r, (name, patches) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set(xticks=[], yticks=[])
+            if c < len(patches):
+                ax.imshow(np.squeeze(patches[c]), origin="lower", aspect="auto", cmap="magma", vmin=-vlim, vmax=vlim)
+            else:
+                ax.axis("off")
+            if c == 0:
+                ax.set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+            if r == 0 and column_titles:
+                ax.set_title(column_titles[c], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None = None, title: str = "",
+               log_x: bool = False):
+    """Return line plots of metrics against a swept setting (mean and sd over the seeds in ``table``)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.3), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        sns.lineplot(data=table, x=x, y=metric, hue=hue, marker="o", errorbar="sd", ax=ax,
+                     legend=ax is axes[0, -1] and hue is not None)
+        ax.set(title=metric, ylabel="")
+        if log_x:   # swept values such as 1, 4, 8 evenly spaced, labelled as they are
+            from matplotlib.ticker import NullFormatter
+
+            ticks = sorted(v for v in table[x].unique() if v > 0)
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

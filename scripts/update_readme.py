@@ -19,8 +19,13 @@ import utils  # noqa: E402
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TASKS = {"easy": "01_easy.ipynb", "medium": "02_medium.ipynb", "hard": "03_hard.ipynb"}
-COLUMNS = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
-           "silhouette_features": "silhouette (feature space)", "nmi_language": "NMI language"}
+NAMES = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
+         "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (feature space)",
+         "nmi_language": "NMI language", "ari_language": "ARI language", "davies_bouldin": "Davies-Bouldin",
+         "noise_share": "noise share"}
+COLUMNS = {"easy": ["nmi_genre", "ari_genre", "purity_genre", "silhouette_features", "nmi_language"],
+           "medium": ["nmi_genre", "ari_genre", "nmi_language", "ari_language", "davies_bouldin", "noise_share"],
+           "hard": ["nmi_genre", "ari_genre", "purity_genre", "acc_genre", "nmi_language", "silhouette_features"]}
 
 
 def results_markdown(results_root: Path = ROOT / "results") -> str:
@@ -31,13 +36,17 @@ def results_markdown(results_root: Path = ROOT / "results") -> str:
         if not path.exists():
             continue
         scores = pd.read_csv(path)
-        cols = [c for c in COLUMNS if c in scores.columns and scores[c].notna().any()]
-        table = utils.format_scores(utils.summarize_scores(scores, metrics=cols))
-        header = "| method | " + " | ".join(COLUMNS[c] for c in cols) + " | seeds |"
+        cols = [c for c in COLUMNS[task] if c in scores.columns and scores[c].notna().any()]
+        table = utils.format_scores(utils.summarize_scores(scores, metrics=cols)).replace("undefined", "n/a")
+        given = "conditioned_on" in scores.columns
+        if given:   # a conditional model's label: its scores on that label are left empty, never reported
+            conditioned = scores.drop_duplicates("method").set_index("method")["conditioned_on"].fillna("")
+        header = "| method | " + ("given label | " if given else "") + " | ".join(NAMES[c] for c in cols) + " | seeds |"
         lines = [f"**{task}** ([`notebooks/{notebook}`](notebooks/{notebook}), `results/{task}/metrics.csv`)", "",
-                 header, "|" + "---|" * (len(cols) + 2)]
+                 header, "|" + "---|" * (len(cols) + 2 + given)]
         for method, row in table.iterrows():
-            lines.append(f"| {method} | " + " | ".join(row[c] for c in cols) + f" | {row['seeds']} |")
+            label = f"{conditioned[method] or 'none'} | " if given else ""
+            lines.append(f"| {method} | {label}" + " | ".join(row[c] for c in cols) + f" | {row['seeds']} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) if parts else "_No results yet: run `make all`._"
 
@@ -51,10 +60,10 @@ def render(readme: str, block: str) -> str:
     return f"{head}{START}\n{block}\n{END}{tail}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="only check that the README is up to date")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
     updated = render(readme, results_markdown())

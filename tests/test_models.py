@@ -18,8 +18,9 @@ def blobs():
 
 def test_vae_training_is_deterministic_and_learns(blobs):
     X, _ = blobs
-    m1, h1 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False)
-    m2, h2 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False)
+    # cache_dir=None: both models are really trained (a cache hit would make this test void)
+    m1, h1 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False, cache_dir=None)
+    m2, h2 = utils.fit_vae(X, 4, seed=3, hidden_dim=32, epochs=30, warmup_epochs=10, verbose=False, cache_dir=None)
     np.testing.assert_array_equal(utils.encode_mean(m1, X), utils.encode_mean(m2, X))
     pd.testing.assert_frame_equal(h1, h2)
     assert h1["reconstruction"].iloc[-1] < 0.5 * h1["reconstruction"].iloc[0]
@@ -99,14 +100,16 @@ def test_conv_vae_shapes_and_training():
 
 def test_combine_blocks_gives_each_block_equal_variance():
     rng = np.random.default_rng(0)
-    audio, text = rng.normal(0, 50, (30, 4)), rng.normal(0, 0.01, (30, 384))
+    audio, text = rng.normal(0, 50, (30, 4)) * [1, 1, 1, 0.01], rng.normal(0, 0.01, (30, 384))
     text[:, 0] = 1.0                                         # a constant column stays finite
     joined = utils.combine_blocks({"audio": audio, "text": text})
     assert joined.shape == (30, 388) and np.isfinite(joined).all()
     assert joined[:, :4].var(axis=0).sum() == pytest.approx(1.0, rel=1e-4)
-    assert joined[:, 4:].var(axis=0).sum() == pytest.approx(383 / 384, rel=1e-4)
+    assert joined[:, 4:].var(axis=0).sum() == pytest.approx(1.0, rel=1e-4)
+    # proportions inside a block are kept: the nearly unused unit stays small
+    assert joined[:, 3].std() / joined[:, 0].std() == pytest.approx(audio[:, 3].std() / audio[:, 0].std(), rel=1e-4)
     weighted = utils.combine_blocks({"audio": audio, "text": text}, {"text": 0.5})
-    assert weighted[:, 4:].var(axis=0).sum() == pytest.approx(0.25 * 383 / 384, rel=1e-4)
+    assert weighted[:, 4:].var(axis=0).sum() == pytest.approx(0.25, rel=1e-4)
 
 
 def test_dbscan_eps_from_k_distance_separates_blobs(blobs):
@@ -123,3 +126,65 @@ def test_choose_k_finds_the_number_of_blobs(blobs):
     table = utils.choose_k(X, range(2, 7))
     assert table["k"].tolist() == [2, 3, 4, 5, 6]
     assert table.loc[table["silhouette"].idxmax(), "k"] == 3
+
+
+def test_fit_model_cache_returns_the_trained_model(blobs, tmp_path):
+    X, _ = blobs
+    kwargs = dict(latent_dim=3, hidden_dim=16)
+    m1, h1 = utils.fit_model("mlp", X, kwargs, seed=1, epochs=5, cache_dir=tmp_path, verbose=False)
+    saved = list(tmp_path.rglob("model-*.npz"))
+    assert len(saved) == 1
+    m2, h2 = utils.fit_model("mlp", X, kwargs, seed=1, epochs=5, cache_dir=tmp_path, verbose=False)
+    np.testing.assert_array_equal(utils.encode_mean(m1, X), utils.encode_mean(m2, X))
+    pd.testing.assert_frame_equal(h1, h2)
+    # other settings or other data never hit that entry
+    utils.fit_model("mlp", X, kwargs, seed=2, epochs=5, cache_dir=tmp_path, verbose=False)
+    utils.fit_model("mlp", X[:60], kwargs, seed=1, epochs=5, cache_dir=tmp_path, verbose=False)
+    assert len(list(tmp_path.rglob("model-*.npz"))) == 3
+
+
+def test_conv_vae_variants_shapes_and_loss_weights():
+    import torch
+
+    rng = np.random.default_rng(0)
+    patches = rng.normal(size=(12, 1, 16, 32)).astype(np.float32)      # 3 tracks x 4 patches
+    side = rng.normal(size=(3, 5)).astype(np.float32)
+    onehot, cats = utils.one_hot(["en", "bn", None])
+    assert cats == ["bn", "en", "unknown"] and onehot.sum(axis=1).tolist() == [1, 1, 1]
+    rows = utils.multimodal_rows(patches, side, onehot)
+    assert rows.shape == (12, 16 * 32 + 5 + 3)
+    np.testing.assert_array_equal(rows[4:8, 512:517], np.repeat(side[1:2], 4, axis=0))   # track 1's patches
+    cvae = utils.make_conv_vae(16, 32, latent_dim=4, channels=8, side_dim=5, n_conditions=3, side_weight=10.0)
+    x_hat, mu, logvar = cvae(torch.as_tensor(rows))
+    assert x_hat.shape == rows.shape and mu.shape == (12, 4)
+    np.testing.assert_array_equal(x_hat[:, -3:].detach().numpy(), rows[:, -3:])   # condition passed through
+    w = cvae.recon_weights
+    assert w[:512].eq(1).all() and w[512:517].eq(10).all() and w[517:].eq(0).all()
+    # the weighted loss counts the side block ten times and the condition not at all
+    x = torch.zeros(1, rows.shape[1])
+    err = torch.zeros_like(x)
+    err[0, 0], err[0, 512], err[0, 517] = 1.0, 1.0, 1.0
+    _, recon, _ = utils.vae_loss(err, x, torch.zeros(1, 4), torch.zeros(1, 4), weights=w)
+    assert recon.item() == pytest.approx(0.5 * (1 + 10))
+    ae = utils.make_conv_vae(16, 32, latent_dim=4, channels=8, variational=False)
+    ae.train()
+    out1, _, logvar = ae(torch.as_tensor(patches))
+    out2, _, _ = ae(torch.as_tensor(patches))
+    assert logvar.eq(0).all() and out1.shape == patches.shape
+    ae.eval()
+    traversal = utils.traverse_latent(ae, np.zeros(4), 2, [-1, 0, 1])
+    assert traversal.shape == (3, 16, 32) and not np.allclose(traversal[0], traversal[2])
+    assert utils.reconstruction_error(cvae, rows, n_pixels=512) > 0
+
+
+def test_matched_accuracy_and_latent_information():
+    y = np.repeat(["a", "b", "c"], 20)
+    perfect = np.repeat([2, 0, 1], 20)                     # same partition, other names
+    assert utils.matched_accuracy(y, perfect) == 1.0
+    assert utils.matched_accuracy(y, np.zeros(60, int)) == pytest.approx(1 / 3)
+    rng = np.random.default_rng(0)
+    Z = np.column_stack([perfect + rng.normal(0, 0.05, 60), rng.normal(size=60)])
+    info = utils.latent_information(Z, {"genre": y, "empty": [None] * 60})
+    assert list(info.columns) == ["genre"]                 # a label with no values is left out
+    assert info.loc[0, "genre"] > 0.8 and info.loc[1, "genre"] < 0.2
+    assert utils.mutual_information_gap(info)["genre"] == pytest.approx(info.loc[0, "genre"] - info.loc[1, "genre"])

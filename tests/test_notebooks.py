@@ -30,15 +30,19 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
     return results
 
 
-def check_metrics(results: Path, methods: set[str], n_seeds: int) -> pd.DataFrame:
+def check_metrics(results: Path, methods: set[str], n_seeds: int, columns: list[str] | None = None) -> pd.DataFrame:
     metrics = pd.read_csv(results / "metrics.csv")
-    assert list(metrics.columns) == utils.METRIC_COLUMNS
+    if columns is None:
+        assert list(metrics.columns) == utils.METRIC_COLUMNS
+    else:
+        assert set(columns) <= set(metrics.columns), set(columns) - set(metrics.columns)
     assert set(metrics["method"]) == methods
     assert metrics.groupby("method")["seed"].nunique().eq(n_seeds).all()
     for col, (lo, hi) in RANGES.items():
         values = metrics[col].dropna()
         assert (values >= lo - 1e-9).all() and (hi is None or (values <= hi + 1e-9).all()), col
-    assert metrics["nmi_genre"].notna().all()
+    for col in [c for c in metrics.columns if c.startswith("acc_")]:
+        assert metrics[col].dropna().between(0, 1).all(), col
     return metrics
 
 
@@ -49,7 +53,7 @@ def test_easy_notebook_on_tiny_demo(tiny_demo, tmp_path):
     before = _results_state()
     results = run_notebook("01_easy.ipynb", tmp_path, DATASET="demo", DATA_DIR=str(tiny_demo))
     metrics = check_metrics(results, EASY_METHODS, n_seeds=2)
-    assert metrics["nmi_language"].notna().all()
+    assert metrics["nmi_genre"].notna().all() and metrics["nmi_language"].notna().all()
     for fig in ("training_curves", "scores", "tsne_latent", "umap_latent"):
         assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
     assignments = pd.read_csv(results / "assignments.csv")
@@ -63,3 +67,60 @@ def test_easy_notebook_on_gtzan_feature_table(shared_gtzan, tmp_path):
     metrics = check_metrics(results, EASY_METHODS, n_seeds=1)
     assert metrics["nmi_language"].isna().all()       # GTZAN has no language labels
     assert (metrics["n_clusters"] == 10).all()
+
+
+MEDIUM_REPRESENTATIONS = {"conv VAE (audio)", "lyrics", "hybrid (conv VAE + lyrics)", "easy MLP VAE (MFCC)",
+                          "PCA (MFCC)"}
+MEDIUM_ALGORITHMS = {"kmeans", "agglomerative", "gmm", "dbscan"}
+
+
+def test_medium_notebook_on_tiny_demo(tiny_demo, tmp_path):
+    before = _results_state()
+    results = run_notebook("02_medium.ipynb", tmp_path, DATASET="demo", DATA_DIR=str(tiny_demo))
+    methods = {f"{r} + {a}" for r in MEDIUM_REPRESENTATIONS for a in MEDIUM_ALGORITHMS}
+    metrics = check_metrics(results, methods, n_seeds=2, columns=["representation", "algorithm", "davies_bouldin",
+                                                                  "ari_genre", "ari_language", "noise_share"])
+    not_dbscan = metrics[metrics.algorithm != "dbscan"]
+    assert not_dbscan[["nmi_genre", "nmi_language", "silhouette", "davies_bouldin"]].notna().all().all()
+    assert (not_dbscan["n_clusters"] == 4).all() and (not_dbscan["noise_share"] == 0).all()
+    # DBSCAN with one cluster has undefined internal scores: empty, never 0
+    one = metrics[(metrics.algorithm == "dbscan") & (metrics.n_clusters < 2)]
+    assert one["silhouette"].isna().all()
+    quality = pd.read_csv(results / "lyrics_quality.csv")
+    assert set(quality["language"]) == {"en", "bn", "instrumental"}
+    assert quality["seconds_per_track"].gt(0).all() and quality["language_detection_accuracy"].between(0, 1).all()
+    study = pd.read_csv(results / "hyperparameter_study.csv")
+    assert set(study["latent_dim"]) == {4, 16} and study["reconstruction"].gt(0).all()
+    assert pd.read_csv(results / "choose_k.csv")["silhouette"].between(-1, 1).all()
+    for fig in ("training_curves", "reconstructions", "dbscan_k_distance", "scores", "umap_representations",
+                "study_latent_dim", "choose_k", "whisper_quality"):
+        assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
+    assignments = pd.read_csv(results / "assignments.csv")
+    assert len(assignments) == 24 * 5 * 4 * 2
+    assert _results_state() == before
+
+
+def test_hard_notebook_on_tiny_demo(tiny_demo, tmp_path):
+    before = _results_state()
+    results = run_notebook("03_hard.ipynb", tmp_path, DATASET="demo", DATA_DIR=str(tiny_demo))
+    methods = {"raw MFCC statistics", "PCA (MFCC)", "conv AE", "easy MLP VAE (MFCC)",
+               "medium hybrid (conv VAE + lyrics)", "Beta-VAE beta=1", "Beta-VAE beta=4", "multimodal VAE",
+               "CVAE given language", "CVAE given genre"}
+    metrics = check_metrics(results, methods, n_seeds=2, columns=["group", "conditioned_on", "acc_genre",
+                                                                  "purity_genre", "calinski_harabasz"])
+    # a CVAE is never scored on the label it was given, and always on the other one
+    given_language = metrics[metrics.method == "CVAE given language"]
+    assert given_language[["nmi_language", "ari_language", "purity_language", "acc_language"]].isna().all().all()
+    assert given_language["nmi_genre"].notna().all()
+    given_genre = metrics[metrics.method == "CVAE given genre"]
+    assert given_genre["nmi_genre"].isna().all() and given_genre["nmi_language"].notna().all()
+    assert set(metrics.loc[metrics.conditioned_on.notna(), "group"]) == {"conditional"}
+    unsupervised = metrics[metrics.group != "conditional"]
+    assert unsupervised[["nmi_genre", "nmi_language", "acc_genre", "silhouette"]].notna().all().all()
+    sweep = pd.read_csv(results / "beta_sweep.csv")
+    assert set(sweep["beta"]) == {0.0, 1.0, 4.0} and sweep["reconstruction_mse"].gt(0).all()
+    assert {"mig_genre", "mig_language"} <= set(sweep.columns)
+    for fig in ("training_curves", "beta_sweep", "latent_information", "latent_traversals", "reconstructions",
+                "umap_latent", "contingency_multimodal", "contingency_cvae_language", "comparison"):
+        assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
+    assert _results_state() == before

@@ -1,0 +1,84 @@
+"""Reproducibility check: re-run the notebooks from scratch and compare every table with results/.
+
+    python scripts/check_reproducible.py                 # all three notebooks, fresh cache (~15 min)
+    python scripts/check_reproducible.py --only 01_easy  # one notebook
+    python scripts/check_reproducible.py --reuse-cache   # keep cached features/models (checks the rest)
+
+The notebooks run with their default parameters into a temporary folder (results/ is never
+touched), with an empty cache by default, so features, transcripts and models are all
+recomputed. Every CSV in results/<task>/ is compared with the new one: same rows, columns
+and text; numbers equal within --tolerance (absolute; default 1e-9: the same machine and
+seeds must give the same numbers). Columns that measure wall time (``seconds*``) are not
+compared. Exit status 1 on any difference.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+TASKS = {"01_easy": "easy", "02_medium": "medium", "03_hard": "hard"}
+
+
+def compare_tables(committed: Path, rerun: Path, tolerance: float) -> list[str]:
+    """Return the differences between two CSV files (empty when they agree)."""
+    if not rerun.exists():
+        return [f"{rerun.name}: not written by the re-run"]
+    a, b = pd.read_csv(committed), pd.read_csv(rerun)
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return [f"{committed.name}: shape or columns differ ({a.shape} vs {b.shape})"]
+    problems = []
+    for col in a.columns:
+        if col.startswith("seconds"):
+            continue
+        x, y = a[col], b[col]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+            same_nan = np.array_equal(x.isna(), y.isna())
+            diff = np.nanmax(np.abs(x.to_numpy(float) - y.to_numpy(float))) if x.notna().any() else 0.0
+            if not same_nan or diff > tolerance:
+                problems.append(f"{committed.name}:{col}: max difference {diff:.3g}" + ("" if same_nan else ", NaNs differ"))
+        elif not x.fillna("").astype(str).equals(y.fillna("").astype(str)):
+            problems.append(f"{committed.name}:{col}: text differs")
+    return problems
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="*", choices=list(TASKS), help="notebooks to check (default: all)")
+    ap.add_argument("--tolerance", type=float, default=1e-9)
+    ap.add_argument("--reuse-cache", action="store_true", help="use data/cache instead of an empty cache")
+    args = ap.parse_args()
+    import papermill as pm
+
+    work = Path(tempfile.mkdtemp(prefix="reproducibility-"))
+    if not args.reuse_cache:
+        os.environ["MUSIC_VAE_CACHE"] = str(work / "cache")   # inherited by the notebook kernels
+    failures = []
+    for name in args.only or TASKS:
+        task = TASKS[name]
+        out = work / task
+        print(f"=== {name}: re-running into {out}", flush=True)
+        pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(work / f"{name}.ipynb"),
+                            kernel_name="python3", cwd=str(ROOT / "notebooks"),
+                            parameters={"RESULTS_DIR": str(out)}, progress_bar=False)
+        committed = sorted((ROOT / "results" / task).glob("*.csv"))
+        if not committed:
+            failures.append(f"{task}: no committed CSV files in results/{task}/")
+        for path in committed:
+            problems = compare_tables(path, out / path.name, args.tolerance)
+            print(f"  {task}/{path.name}: " + ("same" if not problems else "DIFFERENT"))
+            failures += [f"{task}/{p}" for p in problems]
+    if failures:
+        print("\nNot reproduced:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print(f"\nReproduced: every table in results/ matches the re-run within {args.tolerance:g}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The notebooks' Colab bootstrap cell, run with the Colab condition forced in a scratch folder.
+
+The local repository stands in for GitHub (git clone from a path), so this needs no network.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import utils
+
+NOTEBOOKS = sorted((utils.PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def bootstrap_source(path) -> str:
+    cell = nbformat.read(path, 4).cells[1]
+    assert cell.cell_type == "code" and cell.source.startswith("# Bootstrap"), path.name
+    return cell.source
+
+
+def run_cell(source: str, cwd, **env) -> subprocess.CompletedProcess:
+    probe = source + "\nimport utils\nprint('UTILS', utils.__file__)\nprint('CWD', os.getcwd())\n"
+    return subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
+
+
+def test_every_notebook_has_the_same_bootstrap_and_a_colab_badge():
+    sources = {bootstrap_source(p) for p in NOTEBOOKS}
+    assert len(NOTEBOOKS) == 3 and len(sources) == 1
+    for path in NOTEBOOKS:
+        title = nbformat.read(path, 4).cells[0].source
+        assert f"colab.research.google.com/github/" in title and f"/blob/main/notebooks/{path.name}" in title
+
+
+def test_bootstrap_on_colab_clones_installs_and_moves_into_notebooks(tmp_path):
+    if not (utils.PROJECT_ROOT / ".git").exists():
+        pytest.skip("needs the project as a git repository to clone from")
+    scratch, target = tmp_path / "content", tmp_path / "content" / "project"
+    scratch.mkdir()
+    result = run_cell(bootstrap_source(NOTEBOOKS[0]), scratch, MUSIC_VAE_FORCE_COLAB="1",
+                      MUSIC_VAE_REPO=str(utils.PROJECT_ROOT), MUSIC_VAE_COLAB_ROOT=str(target))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"UTILS {target / 'utils.py'}" in result.stdout          # the clone's utils.py, not this checkout's
+    assert f"CWD {target / 'notebooks'}" in result.stdout
+    assert (target / "requirements-colab.txt").exists() and (target / "notebooks" / "03_hard.ipynb").exists()
+    # a second run (Colab re-executing the cell) reuses the clone
+    again = run_cell(bootstrap_source(NOTEBOOKS[0]), scratch, MUSIC_VAE_FORCE_COLAB="1",
+                     MUSIC_VAE_REPO=str(tmp_path / "nowhere"), MUSIC_VAE_COLAB_ROOT=str(target))
+    assert again.returncode == 0, again.stderr[-2000:]
+
+
+def test_bootstrap_outside_colab_only_finds_utils(tmp_path):
+    target = tmp_path / "never"
+    result = run_cell(bootstrap_source(NOTEBOOKS[0]), utils.PROJECT_ROOT / "notebooks",
+                      MUSIC_VAE_COLAB_ROOT=str(target), MUSIC_VAE_FORCE_COLAB="0")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"UTILS {utils.PROJECT_ROOT / 'utils.py'}" in result.stdout and not target.exists()
+    lost = run_cell(bootstrap_source(NOTEBOOKS[0]), tmp_path, MUSIC_VAE_FORCE_COLAB="0")
+    assert lost.returncode != 0 and "utils.py not found" in lost.stderr
