@@ -14,6 +14,7 @@ compared. Exit status 1 on any difference.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -54,6 +55,7 @@ def main() -> None:
     ap.add_argument("--tolerance", type=float, default=1e-9)
     ap.add_argument("--reuse-cache", action="store_true", help="use data/cache instead of an empty cache")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output as log records
     import papermill as pm
 
     work = Path(tempfile.mkdtemp(prefix="reproducibility-"))
@@ -66,7 +68,7 @@ def main() -> None:
         print(f"=== {name}: re-running into {out}", flush=True)
         pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(work / f"{name}.ipynb"),
                             kernel_name="python3", cwd=str(ROOT / "notebooks"),
-                            parameters={"RESULTS_DIR": str(out)}, progress_bar=False)
+                            parameters={"RESULTS_DIR": str(out)}, progress_bar=False, log_output=True)
         committed = sorted((ROOT / "results" / task).glob("*.csv"))
         if not committed:
             failures.append(f"{task}: no committed CSV files in results/{task}/")

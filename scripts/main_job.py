@@ -9,6 +9,7 @@ log streams to the terminal. At the end the wall time of every stage is printed.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", choices=NOTEBOOKS, help="notebooks to run (default: all three)")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output as log records
     sys.path.insert(0, str(ROOT / "data"))
     import make_demo
     import papermill as pm
