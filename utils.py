@@ -1333,8 +1333,9 @@ def latent_information(Z: np.ndarray, labels: dict[str, pd.Series | np.ndarray],
     """Return, per latent dimension (rows) and label (columns), the mutual information between
     the unit and the label divided by the label's entropy (0: says nothing; 1: determines it).
 
-    Estimated with scikit-learn's nearest-neighbour estimator (``mutual_info_classif``); used
-    only to describe a trained model, never to train one.
+    Estimated with scikit-learn's nearest-neighbour estimator (``mutual_info_classif``) over
+    the tracks whose class has at least two tracks; a label with fewer than two such classes
+    is left out. Used only to describe a trained model, never to train one.
     """
     from scipy.stats import entropy
     from sklearn.feature_selection import mutual_info_classif
@@ -1342,7 +1343,8 @@ def latent_information(Z: np.ndarray, labels: dict[str, pd.Series | np.ndarray],
     out = {}
     for name, y in labels.items():
         y = pd.Series(np.asarray(y, dtype=object))
-        known = y.notna().to_numpy()
+        counts = y.map(y.value_counts())
+        known = (y.notna() & (counts >= 2)).to_numpy()   # the estimator needs two tracks of a class at least
         if y[known].nunique() < 2:
             continue
         yk = y[known].astype(str).to_numpy()
@@ -1555,6 +1557,7 @@ def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None 
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    metrics = [m for m in metrics if table[m].notna().any()]   # an undefined score gets no empty panel
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.3), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         sns.lineplot(data=table, x=x, y=metric, hue=hue, marker="o", errorbar="sd", ax=ax,
