@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
 
-.PHONY: all setup system-deps demo demo-tiny features notebooks check test clean-cache
+.PHONY: all setup system-deps demo demo-tiny features notebooks check test smoke clean-cache
 
 all: setup                           ## main job: demo dataset, the three notebooks executed in place, README tables
 	$(PY) scripts/main_job.py
@@ -51,8 +51,11 @@ notebooks: setup                     ## re-run some notebooks in place, e.g. mak
 check: setup                         ## reproducibility: re-run everything with a fresh cache, compare with results/
 	$(PY) scripts/check_reproducible.py
 
-test: setup                          ## unit, loader, feature and bad-input tests
+test: setup                          ## the whole suite: unit, bad input, notebook smoke runs, Colab bootstrap, README
 	$(PY) -m pytest -q tests
+
+smoke: setup                         ## only the notebook smoke runs (tiny demo, QUICK parameters, temporary folders)
+	$(PY) -m pytest -q tests/test_notebooks.py
 
 clean-cache:
 	rm -rf data/cache
