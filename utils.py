@@ -471,6 +471,14 @@ def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames:
     return _extract(tracks, "logmel", params, n_jobs, cache_dir, verbose)
 
 
+def standardise_patches(patches: np.ndarray) -> np.ndarray:
+    """Return log-mel patches (n_tracks, n_patches, n_mels, n_frames) as float32 model inputs
+    (n_tracks * n_patches, 1, n_mels, n_frames), standardised per mel band (mean and deviation
+    over all patches and frames), so loud low bands do not dominate a squared error."""
+    mean, std = patches.mean(axis=(0, 1, 3), keepdims=True), patches.std(axis=(0, 1, 3), keepdims=True)
+    return ((patches - mean) / std).reshape(-1, 1, *patches.shape[2:]).astype(np.float32)
+
+
 def feature_table_matrix(tracks: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Return ``(X, names)`` from the ``feat:`` columns of a feature-table dataset."""
     cols = [c for c in tracks.columns if c.startswith("feat:")]
@@ -1097,6 +1105,12 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
     model.eval()
     torch.set_num_threads(previous_threads)
     return pd.DataFrame(history)
+
+
+# The easy notebook's default MLP VAE (chosen by held-out ELBO, benchmarks/easy_vae_selection.py);
+# the medium and hard notebooks train it with these settings as a baseline (cached, so shared).
+EASY_VAE_SETTINGS = dict(latent_dim=32, hidden_dim=512, epochs=200, warmup_epochs=100, beta=1.0, lr=1e-3,
+                         batch_size=32)
 
 
 def fit_vae(X: np.ndarray, latent_dim: int = 16, seed: int = 0, hidden_dim: int = 256, dropout: float = 0.1,

@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-TASKS = {"01_easy": "easy", "02_medium": "medium", "03_hard": "hard"}
+sys.path.insert(0, str(ROOT / "scripts"))
+from update_readme import TASKS as NOTEBOOK_OF_TASK  # noqa: E402  (the one list of notebooks)
+
+TASKS = {Path(notebook).stem: task for task, notebook in NOTEBOOK_OF_TASK.items()}
 
 
 def compare_tables(committed: Path, rerun: Path, tolerance: float) -> list[str]:

@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["01_easy", "02_medium", "03_hard"]
+sys.path.insert(0, str(ROOT / "scripts"))
+from update_readme import TASKS  # noqa: E402  (task -> notebook file, the one list of notebooks)
+
+NOTEBOOKS = [Path(name).stem for name in TASKS.values()]
 
 
 def main() -> None:
@@ -39,7 +42,6 @@ def main() -> None:
                             progress_bar=False)
         timings.append((f"notebook {name}", time.perf_counter() - start))
     start = time.perf_counter()
-    sys.path.insert(0, str(ROOT / "scripts"))
     import update_readme
 
     update_readme.main([])
