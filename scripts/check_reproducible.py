@@ -25,7 +25,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from update_readme import TASKS as NOTEBOOK_OF_TASK  # noqa: E402  (the one list of notebooks)
+from tasks import TASKS as NOTEBOOK_OF_TASK  # noqa: E402  (the one list of notebooks)
 
 TASKS = {Path(notebook).stem: task for task, notebook in NOTEBOOK_OF_TASK.items()}
 
@@ -34,9 +34,15 @@ def compare_tables(committed: Path, rerun: Path, tolerance: float) -> list[str]:
     """Return the differences between two CSV files (empty when they agree)."""
     if not rerun.exists():
         return [f"{rerun.name}: not written by the re-run"]
-    a, b = pd.read_csv(committed), pd.read_csv(rerun)
+    return [f"{committed.name}: {p}" for p in compare_frames(pd.read_csv(committed), pd.read_csv(rerun), tolerance)]
+
+
+def compare_frames(a: pd.DataFrame, b: pd.DataFrame, tolerance: float) -> list[str]:
+    """Return the differences between a committed table ``a`` and a re-run ``b`` (empty when they agree):
+    columns, row count, text cells, and numbers beyond ``tolerance`` (``seconds*`` columns skipped)."""
     if list(a.columns) != list(b.columns) or len(a) != len(b):
-        return [f"{committed.name}: shape or columns differ ({a.shape} vs {b.shape})"]
+        extra, missing = sorted(set(b.columns) - set(a.columns)), sorted(set(a.columns) - set(b.columns))
+        return [f"shape or columns differ ({a.shape} vs {b.shape}; new columns {extra}, missing {missing})"]
     problems = []
     for col in a.columns:
         if col.startswith("seconds"):
@@ -44,11 +50,15 @@ def compare_tables(committed: Path, rerun: Path, tolerance: float) -> list[str]:
         x, y = a[col], b[col]
         if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
             same_nan = np.array_equal(x.isna(), y.isna())
-            diff = np.nanmax(np.abs(x.to_numpy(float) - y.to_numpy(float))) if x.notna().any() else 0.0
+            delta = np.abs(x.to_numpy(float) - y.to_numpy(float))
+            diff = np.nanmax(delta) if np.isfinite(delta).any() else 0.0
             if not same_nan or diff > tolerance:
-                problems.append(f"{committed.name}:{col}: max difference {diff:.3g}" + ("" if same_nan else ", NaNs differ"))
+                row = int(np.nanargmax(delta)) if np.isfinite(delta).any() else 0
+                problems.append(f"{col}: max difference {diff:.3g} (row {row}: committed {x.iloc[row]!r}, "
+                                f"re-run {y.iloc[row]!r})" + ("" if same_nan else ", NaNs differ"))
         elif not x.fillna("").astype(str).equals(y.fillna("").astype(str)):
-            problems.append(f"{committed.name}:{col}: text differs")
+            row = int(np.argmax(x.fillna("").astype(str).to_numpy() != y.fillna("").astype(str).to_numpy()))
+            problems.append(f"{col}: text differs (row {row}: committed {x.iloc[row]!r}, re-run {y.iloc[row]!r})")
     return problems
 
 
@@ -62,6 +72,7 @@ def main() -> None:
     import papermill as pm
 
     work = Path(tempfile.mkdtemp(prefix="reproducibility-"))
+    os.environ["MUSIC_VAE_PROGRESS"] = "summary"
     if not args.reuse_cache:
         os.environ["MUSIC_VAE_CACHE"] = str(work / "cache")   # inherited by the notebook kernels
     failures = []

@@ -4,19 +4,24 @@
     python scripts/main_job.py --only 02_medium   # one notebook (still in place, default parameters)
 
 Each notebook runs with papermill (kernel python3, working directory notebooks/) and its
-log streams to the terminal. At the end the wall time of every stage is printed.
+log streams to the terminal. Progress bars are replaced by one summary line per loop
+(``MUSIC_VAE_PROGRESS=summary``), so the saved notebooks hold no progress-bar fragments.
+A full run records what produced the results in results/provenance.json (see
+scripts/provenance.py), including whether it started from an empty cache. At the end the
+wall time of every stage is printed.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from update_readme import TASKS  # noqa: E402  (task -> notebook file, the one list of notebooks)
+from tasks import TASKS  # noqa: E402  (task -> notebook file, the one list of notebooks)
 
 NOTEBOOKS = [Path(name).stem for name in TASKS.values()]
 
@@ -26,10 +31,17 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=NOTEBOOKS, help="notebooks to run (default: all three)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")   # papermill streams cell output as log records
+    os.environ["MUSIC_VAE_PROGRESS"] = "summary"   # inherited by the notebook kernels
     sys.path.insert(0, str(ROOT / "data"))
+    sys.path.insert(0, str(ROOT))
     import make_demo
     import papermill as pm
+    import provenance
+    import utils
 
+    cache = Path(utils.CACHE_DIR)
+    cold = not cache.exists() or not any(cache.iterdir())
+    print(f"Cache {cache}: {'empty (cold run: every model is trained)' if cold else 'in use (cached models are loaded)'}")
     timings = []
     start = time.perf_counter()
     make_demo.build("full", ROOT / "data" / "demo")
@@ -45,7 +57,11 @@ def main() -> None:
     import update_readme
 
     update_readme.main([])
-    timings.append(("README tables", time.perf_counter() - start))
+    if args.only:
+        print("Only some notebooks ran: results/provenance.json is left as it was (a full run rewrites it).")
+    else:
+        provenance.main(["--write"] + (["--cold-cache"] if cold else []))
+    timings.append(("README tables, provenance", time.perf_counter() - start))
     total = sum(t for _, t in timings)
     print("\nWall time per stage:")
     for stage, seconds in timings:

@@ -15,10 +15,11 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 import utils  # noqa: E402
+from tasks import TASKS  # noqa: E402  (the one list of notebooks)
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-TASKS = {"easy": "01_easy.ipynb", "medium": "02_medium.ipynb", "hard": "03_hard.ipynb"}
 NAMES = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
          "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (feature space)",
          "nmi_language": "NMI language", "ari_language": "ARI language", "davies_bouldin": "Davies-Bouldin",

@@ -1,6 +1,7 @@
 """Shared fixtures: the tiny demo (built once per session) and paths to ../shared data."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "data"))
 SHARED_DATA = ROOT.parent / "shared" / "data" / "gtzan"
+# Notebooks executed by the tests print one line per loop instead of progress bars (as in the main job).
+os.environ.setdefault("MUSIC_VAE_PROGRESS", "summary")
 
 
 @pytest.fixture(scope="session")

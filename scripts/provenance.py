@@ -1,0 +1,111 @@
+"""What produced results/: a hash of the code and settings, and the package versions.
+
+    python scripts/provenance.py --write   # after the main job (scripts/main_job.py calls it)
+    python scripts/provenance.py --check   # CI's first step: exit 1, naming the files, if results/ is stale
+
+The hash covers every file whose change can change a number in results/: utils.py,
+offline_models.py, the demo builder and its lyrics, the notebooks' code cells (parameters
+included; outputs and prose are not code), the main job and the pinned requirements. It is
+written to results/provenance.json with one hash per file, so a stale check names the files
+that changed since the results were made. Standard library only: it runs before any install.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "results" / "provenance.json"
+CODE_FILES = ["utils.py", "offline_models.py", "data/make_demo.py", "data/demo_lyrics.csv",
+              "notebooks/01_easy.ipynb", "notebooks/02_medium.ipynb", "notebooks/03_hard.ipynb",
+              "scripts/main_job.py", "requirements.txt", "constraints.txt"]
+PACKAGES = ["numpy", "scipy", "pandas", "scikit-learn", "torch", "librosa", "umap-learn", "matplotlib", "seaborn",
+            "openai-whisper", "sentence-transformers", "papermill"]
+
+
+def notebook_code(path: Path) -> bytes:
+    """Return the code cells' sources of a notebook (papermill's injected parameters left out)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return "\n\x1e\n".join(code).encode()
+
+
+def file_hashes(root: Path = ROOT) -> dict[str, str]:
+    """Return {relative path: sha256} of every code file that results/ depends on."""
+    out = {}
+    for name in CODE_FILES:
+        path = root / name
+        data = notebook_code(path) if path.suffix == ".ipynb" else path.read_bytes().replace(b"\r\n", b"\n")
+        out[name] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def combined_hash(hashes: dict[str, str]) -> str:
+    """Return one hash of all the per-file hashes."""
+    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Return the installed versions of the packages that compute the results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def write(cold_cache: bool) -> dict:
+    """Write results/provenance.json for the current code; return the record."""
+    import platform
+
+    hashes = file_hashes()
+    record = {"code_hash": combined_hash(hashes), "files": hashes, "cold_cache": cold_cache,
+              "python": platform.python_version(), "packages": package_versions()}
+    RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return record
+
+
+def stale_files() -> list[str]:
+    """Return the code files whose hash differs from the one recorded with results/ (all of them if none is)."""
+    if not RECORD.exists():
+        return list(CODE_FILES)
+    recorded = json.loads(RECORD.read_text(encoding="utf-8"))["files"]
+    current = file_hashes()
+    return sorted(name for name in set(current) | set(recorded) if current.get(name) != recorded.get(name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    group = ap.add_mutually_exclusive_group(required=True)
+    group.add_argument("--check", action="store_true", help="exit 1 if results/ was made by other code")
+    group.add_argument("--write", action="store_true", help="record the current code (the main job does this)")
+    ap.add_argument("--cold-cache", action="store_true", help="with --write: the run started from an empty cache")
+    args = ap.parse_args(argv)
+    if args.write:
+        print(f"results/provenance.json: code hash {write(args.cold_cache)['code_hash'][:16]}")
+        return 0
+    stale = stale_files()
+    if stale:
+        print("STALE RESULTS: results/ was produced by other code than this commit's. Changed since the last "
+              "main job:\n  " + "\n  ".join(stale) +
+              "\nRe-run the main job (`make clean-cache all`) and commit results/, the notebooks and README.md.")
+        return 1
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    if not record.get("cold_cache"):
+        print("results/ comes from a run that reused cached models: re-run `make clean-cache all` so the committed "
+              "notebooks show the training as it happened.")
+        return 1
+    print(f"results/ matches the code (hash {record['code_hash'][:16]}, cold-cache run).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
