@@ -1,13 +1,17 @@
 # Two commands for a newcomer:  `make all` (the main job) and `make test` (the tests).
 # Both install what they need first (system packages via apt when run as root,
-# a virtual environment in .venv, torch==2.13.0 CPU first, then requirements.txt with torch held).
+# a virtual environment in .venv, torch==2.13.0 first, then requirements.txt with torch held).
+# torch comes from the default index (TORCH_INDEX_URL empty): on Linux x86-64 that is the CUDA
+# build (several GB) unless the machine serves a CPU wheel; for the CPU wheel from PyTorch's
+# own index:  make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
+TORCH_INDEX_URL ?=
 
-.PHONY: all setup system-deps demo demo-tiny features notebooks check test smoke clean-cache
+.PHONY: all setup system-deps demo demo-tiny features notebooks check stale test smoke clean-cache
 
 all: setup                           ## main job: demo dataset, the three notebooks executed in place, README tables
 	$(PY) scripts/main_job.py
@@ -31,7 +35,7 @@ system-deps:
 $(VENV)/.installed: requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q torch==2.13.0 $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	$(PY) -m pip check
 	@touch $@
@@ -50,6 +54,9 @@ notebooks: setup                     ## re-run some notebooks in place, e.g. mak
 
 check: setup                         ## reproducibility: re-run everything with a fresh cache, compare with results/
 	$(PY) scripts/check_reproducible.py
+
+stale:                               ## fail fast, naming the files, if results/ was made by other code than this
+	$(PYTHON) scripts/provenance.py --check
 
 test: setup                          ## the whole suite: unit, bad input, notebook smoke runs, Colab bootstrap, README
 	$(PY) -m pytest -q tests
