@@ -281,11 +281,6 @@ def inspect_audio(path: str, min_duration: float = 3.0, clip_seconds: float | No
     return None, note
 
 
-def check_audio(path: str, min_duration: float = 3.0) -> str | None:
-    """Return why an audio file cannot be used, or None (see :func:`inspect_audio`)."""
-    return inspect_audio(path, min_duration)[0]
-
-
 def _decode_error(exc: Exception, path: Path) -> str:
     """Return libsndfile's message without the file name it repeats (the table names the file)."""
     msg = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
