@@ -750,6 +750,22 @@ def standardise_patches(patches: np.ndarray) -> np.ndarray:
     return ((patches - mean) / std).reshape(-1, 1, *patches.shape[2:]).astype(np.float32)
 
 
+def logmel_band_stats(patches_db: np.ndarray) -> np.ndarray:
+    """Return per track the mean and standard deviation of every mel band (dB) over all its
+    patches and frames: a direct spectral representation, (n_tracks, 2 * n_mels)."""
+    return np.concatenate([patches_db.mean(axis=(1, 3)), patches_db.std(axis=(1, 3))], axis=1).astype(np.float32)
+
+
+def pca_of_patches(patches: np.ndarray, n_tracks: int, n_components: int = 16, seed: int = 0) -> np.ndarray:
+    """Return per track the mean over its patches of a PCA of the flattened model-input patches
+    (the conv VAE's own input, linearly reduced to ``n_components``)."""
+    from sklearn.decomposition import PCA
+
+    flat = patches.reshape(len(patches), -1)
+    Z = PCA(min(n_components, min(flat.shape) - 1), random_state=seed).fit_transform(flat)
+    return Z.reshape(n_tracks, -1, Z.shape[1]).mean(axis=1).astype(np.float32)
+
+
 def feature_table_matrix(tracks: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Return ``(X, names)`` from the ``feat:`` columns of a feature-table dataset."""
     cols = [c for c in tracks.columns if c.startswith("feat:")]
@@ -881,6 +897,16 @@ def get_lyrics(tracks: pd.DataFrame, source: str = "auto", whisper_model: str = 
     needs_whisper = source != "metadata" and base["lyrics"].isna().any()
     transcripts = transcribe(base, whisper_model, device=device, verbose=verbose) if needs_whisper else None
     return lyrics_for_tracks(base, transcripts)
+
+
+def describe_lyrics_source(lyrics: pd.DataFrame) -> str:
+    """Return where a lyrics table's texts came from, in words, e.g. 'known lyrics 160, no text 40'."""
+    names = {"metadata": "known lyrics", "whisper": "Whisper transcripts", "none": "no text"}
+    empty = lyrics["text"].fillna("").eq("")
+    parts = [f"{names.get(src, src)} {n}" for src, n in lyrics.loc[~empty, "source"].value_counts().items()]
+    if empty.any():
+        parts.append(f"no text {int(empty.sum())}")
+    return ", ".join(parts)
 
 
 def language_signal(transcripts: pd.DataFrame, lyrics: pd.DataFrame | None = None,
@@ -1190,17 +1216,50 @@ def _batches(X: np.ndarray, side: np.ndarray | None, condition: np.ndarray | Non
     return take
 
 
+def heldout_loss(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None,
+                 side_weight: float = 1.0, seed: int = 0, batch_size: int = 256) -> dict:
+    """Return the held-out negative ELBO of rows of X and its terms (means per row), with z
+    *sampled* from q(z | x) (one draw per row, from a seeded generator, so it is repeatable):
+    reconstruction (incl. a side input's weighted term) + KL at beta = 1. For an autoencoder
+    (``variational=False``) there is no ELBO: z = mu and the loss is the reconstruction alone."""
+    model.eval()
+    device = _model_device(model)
+    take = _batches(X, side, condition, device)
+    generator = torch.Generator().manual_seed(seed)
+    totals = np.zeros(3)
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            x, s, c = take(slice(i, i + batch_size))
+            mu, logvar = model.encode(x, s, c)
+            if getattr(model, "variational", True):
+                eps = torch.randn(mu.shape, generator=generator).to(device)
+                z = mu + torch.exp(0.5 * logvar) * eps
+            else:
+                z = mu
+            side_hat = model.decode_side(z, c) if hasattr(model, "decode_side") else None
+            terms = vae_loss(VAEOutput(model.decode(z, c), mu, logvar, side_hat), x, s, 1.0, side_weight)
+            kl = terms["kl"].item() if getattr(model, "variational", True) else 0.0
+            totals += np.array([terms["reconstruction"].item() + kl, terms["reconstruction"].item(), kl]) * len(x)
+    totals /= len(X)
+    return {"elbo_loss": totals[0], "reconstruction": totals[1], "kl": totals[2]}
+
+
 def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: np.ndarray | None = None,
               epochs: int = 200, lr: float = 1e-3, batch_size: int = 32, beta: float = 1.0, warmup_epochs: int = 50,
               weight_decay: float = 1e-4, side_weight: float = 1.0, seed: int = 0, X_val: np.ndarray | None = None,
+              side_val: np.ndarray | None = None, condition_val: np.ndarray | None = None, patience: int | None = None,
               n_threads: int = 1, device: str | torch.device = "cpu", verbose: bool = True) -> pd.DataFrame:
     """Train ``model`` on rows of X (and, per row, its ``side`` vector and one-hot ``condition``)
     with Adam and a linear KL warm-up; return the per-epoch history.
 
     The KL weight rises linearly from 0 to ``beta`` over ``warmup_epochs`` (avoids posterior
     collapse early on). History columns: epoch, loss, reconstruction, kl, kl_weight, and with
-    ``X_val`` the held-out val_reconstruction, val_kl and val_elbo_loss (negative ELBO, beta = 1).
-    Batches are drawn on the CPU with a seeded generator and moved to ``device``.
+    ``X_val`` (held-out rows, e.g. the patches of held-out tracks) val_elbo_loss, val_reconstruction
+    and val_kl from :func:`heldout_loss` (z sampled, beta = 1). With ``patience``, training stops
+    when the held-out loss has not improved for that many epochs after the warm-up, ``epochs``
+    being the cap, and the weights of the best epoch are restored (column ``selected`` marks it):
+    the stopping point is chosen without labels. Batches are drawn on the CPU with a seeded
+    generator and moved to ``device``.
     """
     device = torch.device(device)
     previous_threads = torch.get_num_threads()
@@ -1210,7 +1269,7 @@ def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: n
     take = _batches(X, side, condition, device)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = []
+    history, best, best_state = [], np.inf, None
     for epoch in progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
         model.train()
@@ -1226,27 +1285,59 @@ def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: n
         history.append(dict(epoch=epoch, loss=totals[0], reconstruction=totals[1], kl=totals[2],
                             kl_weight=kl_weight))
         if X_val is not None:
-            model.eval()
-            with torch.no_grad():
-                xv = torch.as_tensor(X_val, dtype=torch.float32).to(device)
-                val = vae_loss(model(xv), xv, beta=1.0)
-            history[-1].update(val_reconstruction=val["reconstruction"].item(), val_kl=val["kl"].item(),
-                               val_elbo_loss=val["loss"].item())
+            val = heldout_loss(model, X_val, side_val, condition_val, side_weight, seed)
+            history[-1].update(val_elbo_loss=val["elbo_loss"], val_reconstruction=val["reconstruction"],
+                               val_kl=val["kl"])
+            if patience is not None and epoch >= warmup_epochs:
+                if val["elbo_loss"] < best:
+                    best, best_epoch = val["elbo_loss"], epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                elif epoch - best_epoch >= patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     torch.set_num_threads(previous_threads)
-    return pd.DataFrame(history)
+    history = pd.DataFrame(history)
+    if best_state is not None:
+        history["selected"] = history["epoch"] == best_epoch
+    return history
 
 
-# The easy notebook's default MLP VAE (chosen by held-out ELBO, benchmarks/easy_vae_selection.py);
+def split_tracks(n_tracks: int, val_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Return a boolean mask of the held-out tracks (a seeded random ``val_fraction`` of them).
+    Used per patch with :func:`repeat_per_patch`, so the patches of one track are never on both
+    sides of the split."""
+    n_val = max(1, int(round(val_fraction * n_tracks))) if n_tracks > 1 else 0
+    mask = np.zeros(n_tracks, bool)
+    mask[np.random.default_rng([seed, 11]).permutation(n_tracks)[:n_val]] = True
+    return mask
+
+
+def selection_row(name: str, seed: int, history: pd.DataFrame) -> dict:
+    """Return one row of a model-selection table: the epochs run, the epoch chosen by the
+    held-out loss and that loss (what stopped training, recorded without labels)."""
+    row = {"model": name, "seed": seed, "epochs_run": int(history["epoch"].max())}
+    if "selected" in history:
+        chosen = history.loc[history["selected"]].iloc[0]
+        row.update(selected_epoch=int(chosen["epoch"]), val_elbo_loss=float(chosen["val_elbo_loss"]),
+                   val_reconstruction=float(chosen["val_reconstruction"]), val_kl=float(chosen["val_kl"]),
+                   stopped_early=bool(history["epoch"].max() > chosen["epoch"]))
+    return row
+
+
+# The easy notebook's MLP VAE (its size table, by held-out ELBO, is results/easy/model_selection.csv);
 # the medium and hard notebooks train it with these settings as a baseline (cached, so shared).
-# tests/test_notebooks.py checks that 01_easy.ipynb's parameters say the same.
-EASY_VAE_SETTINGS = dict(latent_dim=32, hidden_dim=512, epochs=200, warmup_epochs=100, beta=1.0, lr=1e-3,
-                         batch_size=32)
+# epochs is a cap: training stops by the held-out rule of fit_selected. tests/test_notebooks.py
+# checks that 01_easy.ipynb's parameters say the same.
+EASY_VAE_SETTINGS = dict(latent_dim=32, hidden_dim=512, epochs=400, warmup_epochs=100, beta=1.0, lr=1e-3,
+                         batch_size=32, val_fraction=0.2, patience=30)
 # The conv VAE of the medium notebook, which the hard notebook's variants share (patches of
-# n_mels x patch_frames at hop_length, n_patches per track); checked against both notebooks'
-# parameters by tests/test_notebooks.py, so the hard notebook's beta = 1 model is the medium's.
+# n_mels x patch_frames at hop_length, n_patches per track; epochs is a cap, see fit_selected);
+# checked against both notebooks' parameters by tests/test_notebooks.py, so the hard notebook's
+# beta = 1 model is the medium's.
 CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=16, channels=16,
-                         epochs=30, warmup_epochs=10, lr=1e-3, batch_size=64)
+                         epochs=60, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=6)
 MODEL_CLASSES = {"mlp": VAE, "conv": ConvVAE}
 
 
@@ -1299,6 +1390,10 @@ def fit_model(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, side:
     label = f"{name or type(model).__name__} seed {seed}"
     last = history.iloc[-1]
     kl = f", KL {last.kl:.1f}" if getattr(model, "variational", True) else ""
+    if "selected" in history:   # report the chosen epoch's numbers, not the last epoch's
+        last = history.loc[history["selected"]].iloc[0]
+        kl = (f", KL {last.kl:.1f}" if getattr(model, "variational", True) else "") + (
+            f"; epoch {int(last.epoch)} chosen by held-out loss {last.val_elbo_loss:.1f}")
     if was_cached:
         print(f"{label}: loaded from cache ({path.parent.name}/{path.name}); it was trained for "
               f"{len(history)} epochs: final reconstruction {last.reconstruction:.1f}{kl}")
@@ -1306,6 +1401,39 @@ def fit_model(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, side:
         print(f"{label}: trained in {time.perf_counter() - start:.1f} s ({len(history)} epochs on {device.type}): "
               f"final reconstruction {last.reconstruction:.1f}{kl}")
     return model, history
+
+
+def fit_selected(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, n_tracks: int | None = None,
+                 side: np.ndarray | None = None, condition: np.ndarray | None = None, val_fraction: float = 0.2,
+                 patience: int = 8, name: str | None = None, **kwargs):
+    """Train a model with the project's one selection rule and return ``(model, history, selection)``:
+    a seeded ``val_fraction`` of the tracks is held out (all rows of a track on one side),
+    training runs on the others until the held-out negative ELBO (z sampled) has not improved
+    for ``patience`` epochs (``epochs`` is the cap), and the best epoch's weights are kept.
+    ``selection`` is a row for ``model_selection.csv``. No label is used. X holds ``n_tracks``
+    consecutive groups of equally many rows (patches); for one row per track leave it None."""
+    n_tracks = n_tracks or len(X)
+    held = np.repeat(split_tracks(n_tracks, val_fraction, seed), len(X) // n_tracks)
+
+    def part(a, mask):
+        return None if a is None else a[mask]
+
+    model, history = fit_model(kind, X[~held], model_kwargs, seed, side=part(side, ~held),
+                               condition=part(condition, ~held), name=name, X_val=X[held],
+                               side_val=part(side, held), condition_val=part(condition, held), patience=patience,
+                               **kwargs)
+    return model, history, {**selection_row(name or kind, seed, history), "train_tracks": int(n_tracks - held.sum()
+                                                                                               // max(1, len(X) // n_tracks)),
+                            "heldout_tracks": int(held.sum() // max(1, len(X) // n_tracks))}
+
+
+def fit_easy_vae(X: np.ndarray, seed: int = 0, name: str = "easy MLP VAE", device: str | torch.device = "cpu",
+                 verbose: bool = False, **overrides):
+    """Return ``(model, history, selection)``: the easy notebook's MLP VAE (``EASY_VAE_SETTINGS``,
+    any of them overridden) on rows of X, trained with :func:`fit_selected`'s rule."""
+    s = {**EASY_VAE_SETTINGS, **overrides}
+    model_kwargs = {"latent_dim": s.pop("latent_dim"), "hidden_dim": s.pop("hidden_dim")}
+    return fit_selected("mlp", X, model_kwargs, seed, name=name, device=device, verbose=verbose, **s)
 
 
 def repeat_per_patch(values: np.ndarray, n_patches: int) -> np.ndarray:
@@ -1417,18 +1545,41 @@ def combine_blocks(blocks: dict[str, np.ndarray], weights: dict[str, float] | No
     return np.hstack(parts).astype(np.float32)
 
 
-def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5) -> tuple[float, np.ndarray]:
-    """Return ``(eps, k_distances)``: the knee of the sorted distances to each point's
-    ``min_samples``-th nearest neighbour (the point farthest below the chord joining the
-    curve's ends), and the sorted curve itself for plotting."""
+def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5, quantiles=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                      max_noise: float = 0.3) -> tuple[float, np.ndarray, pd.DataFrame]:
+    """Return ``(eps, k_distances, candidates)``: DBSCAN's eps chosen without labels.
+
+    Candidates are quantiles of the distance from each point to its ``min_samples``-th
+    neighbour (zero distances, duplicated points, left out). Each is run; a candidate is
+    admissible when it gives at least two clusters and at most ``max_noise`` of the points as
+    noise, and the admissible one with the highest silhouette of its non-noise points wins.
+    When none is admissible, the candidate with the most clusters (then the least noise) is
+    taken, and the ``candidates`` table (eps, n_clusters, noise_share, silhouette, admissible,
+    chosen) shows why.
+    """
+    from sklearn.cluster import DBSCAN
+    from sklearn.metrics import silhouette_score
     from sklearn.neighbors import NearestNeighbors
 
-    dist, _ = NearestNeighbors(n_neighbors=min_samples + 1).fit(Z).kneighbors(Z)
+    dist, _ = NearestNeighbors(n_neighbors=min(min_samples + 1, len(Z))).fit(Z).kneighbors(Z)
     curve = np.sort(dist[:, -1])          # column 0 is the point itself
-    x = np.linspace(0, 1, len(curve))
-    y = (curve - curve[0]) / max(curve[-1] - curve[0], 1e-12)
-    knee = int(np.argmax(x - y))          # largest gap under the chord from (0, 0) to (1, 1)
-    return float(curve[knee]), curve
+    positive = curve[curve > 1e-12]
+    values = np.unique(np.quantile(positive, quantiles)) if len(positive) else np.array([1e-6])
+    rows = []
+    for eps in values:
+        labels = DBSCAN(eps=float(eps), min_samples=min_samples).fit_predict(Z)
+        kept = labels != -1
+        n = len(set(labels[kept]))
+        sil = float(silhouette_score(Z[kept], labels[kept])) if 2 <= n < kept.sum() else np.nan
+        rows.append(dict(eps=float(eps), n_clusters=n, noise_share=float(1 - kept.mean()), silhouette=sil))
+    table = pd.DataFrame(rows)
+    table["admissible"] = (table["n_clusters"] >= 2) & (table["noise_share"] <= max_noise) & table["silhouette"].notna()
+    if table["admissible"].any():
+        best = table.loc[table["admissible"], "silhouette"].idxmax()
+    else:
+        best = table.sort_values(["n_clusters", "noise_share"], ascending=[False, True]).index[0]
+    table["chosen"] = table.index == best
+    return float(table.loc[best, "eps"]), curve, table
 
 
 def choose_k(Z: np.ndarray, ks=range(2, 16), seed: int = 0) -> pd.DataFrame:
@@ -1514,6 +1665,13 @@ def latent_information(Z: np.ndarray, labels: dict[str, pd.Series | np.ndarray],
     return pd.DataFrame(out, index=pd.Index(range(Z.shape[1]), name="latent unit"))
 
 
+def active_units(Z_tracks: np.ndarray, threshold: float = 0.01) -> int:
+    """Return the number of active latent units (Burda et al., 2016): units whose posterior mean
+    moves with the input, Var over tracks of E[z_u | x] > ``threshold``, on the scale the N(0, 1)
+    prior sets. A collapsed unit sits at the prior whatever the input."""
+    return int((np.asarray(Z_tracks).var(axis=0) > threshold).sum())
+
+
 def mutual_information_gap(info: pd.DataFrame) -> pd.Series:
     """Return per label the gap between the two most informative latent units (normalised
     mutual information, from :func:`latent_information`): high when one unit alone carries the
@@ -1548,26 +1706,73 @@ def format_scores(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out
 
 
-def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metrics: list[str]) -> str:
-    """Return sentences comparing ``target`` with each other method on each metric (higher is better).
+def paired_differences(scores: pd.DataFrame, target: str, others: list[str], metrics: list[str],
+                       by: str = "method", confidence: float = 0.95) -> pd.DataFrame:
+    """Return, per other method and metric, the paired per-seed difference target - other
+    (same seeds, same data): mean, a t interval at ``confidence`` over the seeds, the number of
+    seeds, and a verdict: 'higher' or 'lower' when the interval excludes 0, else 'level'
+    (also 'level' with fewer than 2 seeds). Higher is better for every metric given here."""
+    from scipy import stats
 
-    A difference is called real only when the means differ by more than the larger of the two
-    standard deviations over seeds; otherwise the methods are called level.
-    """
-    stats = scores.groupby("method")[metrics].agg(["mean", "std"])
-    lines = []
+    rows = []
     for metric in metrics:
-        if stats[(metric, "mean")].isna().all():
-            continue
-        a, sa = stats.loc[target, (metric, "mean")], stats.loc[target, (metric, "std")]
-        parts = []
+        a = scores[scores[by] == target].set_index("seed")[metric]
         for other in others:
-            b, sb = stats.loc[other, (metric, "mean")], stats.loc[other, (metric, "std")]
-            margin = max(np.nan_to_num(sa), np.nan_to_num(sb))
-            verdict = "higher than" if a - b > margin else "lower than" if b - a > margin else "level with"
-            parts.append(f"{verdict} {other} ({b:.3f} ± {np.nan_to_num(sb):.3f})")
-        lines.append(f"{metric}: {target} {a:.3f} ± {np.nan_to_num(sa):.3f} is " + "; ".join(parts) + ".")
+            b = scores[scores[by] == other].set_index("seed")[metric]
+            d = (a - b).dropna()
+            n = len(d)
+            mean = float(d.mean()) if n else np.nan
+            half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n >= 2 else np.nan
+            low, high = mean - half, mean + half
+            verdict = ("higher" if n >= 2 and low > 0 else "lower" if n >= 2 and high < 0 else "level")
+            rows.append(dict(target=target, other=other, metric=metric, n_seeds=n, target_mean=float(a.mean()),
+                             other_mean=float(b.mean()), mean_difference=mean, ci_low=low, ci_high=high,
+                             verdict=verdict))
+    return pd.DataFrame(rows)
+
+
+def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metrics: list[str],
+                    by: str = "method") -> str:
+    """Return sentences comparing ``target`` with each other method on each metric, from
+    :func:`paired_differences`: the means, the paired difference and its 95% t interval over
+    seeds; 'higher'/'lower' only when the interval excludes 0, else 'level with'."""
+    table = paired_differences(scores, target, others, [m for m in metrics if scores[m].notna().any()], by)
+    lines = []
+    for metric, group in table.groupby("metric", sort=False):
+        parts = []
+        for r in group.itertuples():
+            word = {"higher": "higher than", "lower": "lower than", "level": "level with"}[r.verdict]
+            parts.append(f"{word} {r.other} ({r.other_mean:.3f}; paired difference {r.mean_difference:+.3f}, "
+                         f"95% interval {r.ci_low:+.3f} to {r.ci_high:+.3f}, {r.n_seeds} seeds)")
+        lines.append(f"{metric_name(metric)}: {target} {group.target_mean.iloc[0]:.3f} is " + "; ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.ndarray | None = None,
+                        seeds=range(5)) -> pd.DataFrame:
+    """Return, per language, how much genre the lyrics alone carry: K-Means (k = number of
+    genres among that language's tracks with text) on the lyrics embeddings, genre NMI as
+    mean and sd over ``seeds``, and the same NMI with the genre labels shuffled (the chance
+    level, high for small groups). Labels are used only to score."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    genre, language = np.asarray(genre, dtype=object), np.asarray(language, dtype=object)
+    has_text = ~np.asarray(is_empty, bool) if is_empty is not None else np.ones(len(genre), bool)
+    rows = []
+    for lang in sorted({str(v) for v in language[has_text] if v is not None and v == v}):
+        idx = np.flatnonzero(has_text & (language == lang))
+        k = len(set(genre[idx]))
+        if k < 2 or len(idx) <= k:
+            continue
+        nmi, chance = [], []
+        for seed in seeds:
+            labels = cluster(embeddings[idx], "kmeans", k, seed)
+            nmi.append(normalized_mutual_info_score(genre[idx], labels))
+            chance.append(normalized_mutual_info_score(np.random.default_rng(seed).permutation(genre[idx]), labels))
+        rows.append(dict(language=lang, tracks=len(idx), genres=k, nmi_genre_mean=float(np.mean(nmi)),
+                         nmi_genre_sd=float(np.std(nmi, ddof=1)), nmi_shuffled_mean=float(np.mean(chance))))
+    return pd.DataFrame(rows, columns=["language", "tracks", "genres", "nmi_genre_mean", "nmi_genre_sd",
+                                       "nmi_shuffled_mean"])
 
 
 # ============================================================================ figures
@@ -1598,7 +1803,8 @@ METRIC_NAMES = {"nmi_genre": "NMI (genre)", "ari_genre": "ARI (genre)", "purity_
                 "davies_bouldin": "Davies-Bouldin (lower is better)", "noise_share": "share called noise",
                 "n_clusters": "clusters found", "reconstruction": "reconstruction term",
                 "reconstruction_mse": "reconstruction MSE (per value)", "kl": "KL term", "active_units": "active units",
-                "mig_genre": "MIG (genre)", "mig_language": "MIG (language)", "loss": "loss"}
+                "mig_genre": "MIG (genre)", "mig_language": "MIG (language)", "loss": "loss",
+                "heldout_elbo_loss": "held-out negative ELBO (lower is better)", "selected_epoch": "epoch chosen"}
 _EXTRA_COLOURS = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
                   "#756bb1", "#636363", "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b", "#ce6dbd", "#9c9ede"]
 

@@ -3,7 +3,11 @@
 Every track is composed procedurally (tempo, key, chord progression, drum pattern and
 instruments drawn from a genre palette that overlaps with the others), rendered with a
 General MIDI SoundFont through FluidSynth, and, for most tracks, mixed with espeak-ng
-speaking original lyric lines from ``data/demo_lyrics.csv`` with a pitch contour.
+speaking lyric lines with a pitch contour. Every track's lines are its own: generated from a
+small template grammar per language whose slots are filled from the track's genre theme (with
+probability ``LYRICS_GENRE_STRENGTH``) or from a vocabulary shared by all genres, the word
+lists in ``data/demo_lyrics.csv`` (written for this project; theme lists overlap between
+genres). So lyrics carry a partial genre signal, as real lyrics do, never a copy of the label.
 Language is assigned in equal shares inside every genre, so it is independent of genre;
 all clips of a preset have the same length, so it is independent of length too.
 
@@ -29,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import re
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -129,6 +134,22 @@ BASS_PROGRAMS = [32, 33, 34, 38]
 CHORDS = {"maj": [0, 4, 7], "min": [0, 3, 7], "7": [0, 4, 7, 10], "m7": [0, 3, 7, 10],
           "maj7": [0, 4, 7, 11], "5": [0, 7, 12]}
 VOICES = ["+m1", "+m3", "+f2", "+f4"]
+
+# ----------------------------------------------------------------------------- lyrics
+# How strongly genre colours the lyrics: the probability that a slot of a line template takes a
+# word of the track's genre theme rather than of the shared vocabulary. Chosen so that K-Means on
+# the lyrics embedding alone finds genre only partly within each language (the medium notebook
+# measures it: results/medium/lyrics_signal.csv), as with real lyrics.
+LYRICS_GENRE_STRENGTH = 0.25
+N_CANDIDATE_LINES = 12          # lines written per vocal track; as many as fit in the clip are sung
+TEMPLATES = {
+    "en": ["I {verb} the {adj} {noun} tonight", "we {verb} all night in {place}",
+           "my {noun} is {adj} and my {noun} is {adj}", "you {verb} my {noun} in {place}",
+           "{adj} {noun} and {adj} {noun}", "take me to {place} where we {verb}",
+           "every {noun} makes me {verb}", "oh {adj} {noun}, {verb} with me"],
+    "bn": ["আমি {place} {verb}", "{adj} {noun} আমার মনে", "তুমি আর আমি {place} {verb}", "আজ রাতে {adj} {noun}",
+           "{noun} আর {noun}, {adj} {noun}", "আমরা {place} {verb}", "আমার {noun} {adj}", "ও {adj} {noun}, {noun} আমার"],
+}
 ESPEAK_VOICE = {"en": "en-us", "bn": "bn"}
 
 
@@ -366,18 +387,16 @@ def build_track(job: dict) -> dict:
     sung, lines, vocal = [], [], np.zeros_like(music)
     vocal_db = voice = None
     if language != "instrumental":
-        pool = job["lyrics"]
-        order = rng.permutation(len(pool))
         voice = str(rng.choice(VOICES))
         vocal_db = float(rng.uniform(-12, 0))
         t = float(rng.uniform(0.3, 2.0))
-        for i in order:
-            audio, line_choices = speak(pool[i], language, voice, rng)
+        for line in job["lines"]:
+            audio, line_choices = speak(line, language, voice, rng)
             start = int(t * SR)
             if start + len(audio) > len(music) - int(0.2 * SR):
                 break
             vocal[start:start + len(audio)] += audio
-            sung.append(pool[i])
+            sung.append(line)
             lines.append(dict(start_s=round(t, 3), **line_choices))
             t += len(audio) / SR + float(rng.uniform(0.4, 1.2))
         voiced = np.abs(vocal) > 1e-4
@@ -410,17 +429,38 @@ def build_track(job: dict) -> dict:
 
 # ----------------------------------------------------------------------------- dataset
 def load_lyrics(path: Path = LYRICS_CSV) -> pd.DataFrame:
-    """Return the lyric-line table (genre, language, line)."""
+    """Return the lyric vocabulary table (language, theme, kind, word); theme is a genre or 'shared'."""
     table = pd.read_csv(path, encoding="utf-8")
-    missing = {"genre", "language", "line"} - set(table.columns)
+    missing = {"language", "theme", "kind", "word"} - set(table.columns)
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
     return table
 
 
+def write_lines(seed: int, genre: str, language: str, vocabulary: pd.DataFrame,
+                strength: float = LYRICS_GENRE_STRENGTH, n: int = N_CANDIDATE_LINES) -> list[str]:
+    """Return ``n`` lyric lines for one track: templates of ``language`` whose slots take a word of
+    the genre's theme with probability ``strength``, else of the shared vocabulary. Uses its own
+    random stream (from the track seed), so the music does not depend on the lyrics setting."""
+    rng = np.random.default_rng([seed, 7])
+    words = {key: group["word"].tolist() for key, group in vocabulary.groupby(["language", "theme", "kind"])}
+    lines = []
+    for _ in range(n):
+        template = TEMPLATES[language][int(rng.integers(len(TEMPLATES[language])))]
+
+        def fill(match, rng=rng):
+            theme = genre if rng.random() < strength else "shared"
+            pool = words[(language, theme, match.group(1))]
+            return pool[int(rng.integers(len(pool)))]
+
+        lines.append(re.sub(r"\{(\w+)\}", fill, template))
+    return lines
+
+
 def build(preset: str = "full", out_root: Path | None = None, workers: int | None = None,
-          force: bool = False, quiet: bool = False) -> Path:
-    """Build a preset into ``<out_root>/<preset>`` (atomically); return that folder."""
+          force: bool = False, quiet: bool = False, strength: float = LYRICS_GENRE_STRENGTH) -> Path:
+    """Build a preset into ``<out_root>/<preset>`` (atomically); return that folder. ``strength``:
+    how strongly genre colours the lyrics (see :func:`write_lines`)."""
     from tqdm import tqdm
 
     if preset not in PRESETS:
@@ -441,10 +481,11 @@ def build(preset: str = "full", out_root: Path | None = None, workers: int | Non
     for genre in cfg["genres"]:
         for i, lang in enumerate(assign_languages(cfg["n_per_genre"], genre, preset)):
             tid = f"{genre}.{i:05d}"
-            pool = lyrics.query("genre == @genre and language == @lang")["line"].tolist()
+            seed = track_seed(preset, genre, i)
+            lines = [] if lang == "instrumental" else write_lines(seed, genre, lang, lyrics, strength)
             jobs.append(dict(track_id=tid, rel_path=f"audio/{genre}/{tid}.wav", genre=genre,
-                             language=lang, duration=cfg["duration"], seed=track_seed(preset, genre, i),
-                             lyrics=pool, soundfonts={k: str(v) for k, v in fonts.items()},
+                             language=lang, duration=cfg["duration"], seed=seed,
+                             lines=lines, soundfonts={k: str(v) for k, v in fonts.items()},
                              out_dir=str(tmp)))
     workers = workers or os.cpu_count() or 1
     start = time.time()
@@ -474,8 +515,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None, help="output root (default data/demo)")
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ap.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    ap.add_argument("--lyrics-genre-strength", type=float, default=LYRICS_GENRE_STRENGTH,
+                    help=f"probability that a lyric slot takes a genre word (default {LYRICS_GENRE_STRENGTH})")
     args = ap.parse_args(argv)
-    build(args.preset, args.out, args.workers, args.force)
+    build(args.preset, args.out, args.workers, args.force, strength=args.lyrics_genre_strength)
 
 
 if __name__ == "__main__":

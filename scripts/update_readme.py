@@ -21,35 +21,69 @@ from tasks import TASKS  # noqa: E402  (the one list of notebooks)
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 NAMES = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
-         "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (feature space)",
-         "nmi_language": "NMI language", "ari_language": "ARI language", "davies_bouldin": "Davies-Bouldin",
-         "noise_share": "noise share"}
-COLUMNS = {"easy": ["nmi_genre", "ari_genre", "purity_genre", "silhouette_features", "nmi_language"],
+         "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (MFCC-statistics space)",
+         "silhouette": "silhouette (own space)", "nmi_language": "NMI language", "ari_language": "ARI language",
+         "davies_bouldin": "Davies-Bouldin", "noise_share": "noise share"}
+COLUMNS = {"easy": ["nmi_genre", "ari_genre", "purity_genre", "silhouette", "silhouette_features", "nmi_language"],
            "medium": ["nmi_genre", "ari_genre", "nmi_language", "ari_language", "davies_bouldin", "noise_share"],
            "hard": ["nmi_genre", "ari_genre", "purity_genre", "acc_genre", "nmi_language", "silhouette_features"]}
+AUDIO_COLUMNS = ["nmi_genre", "ari_genre", "purity_genre", "acc_genre", "silhouette", "silhouette_features"]
+LYRICS_READERS = ("lyrics", "hybrid", "multimodal", "CVAE")   # methods whose input includes the lyrics
+
+
+def _table(scores: pd.DataFrame, cols: list[str], extra: dict[str, pd.Series] | None = None) -> list[str]:
+    """Return markdown lines of mean ± sd per method, with optional extra text columns (by method)."""
+    cols = [c for c in cols if c in scores.columns and scores[c].notna().any()]
+    table = utils.format_scores(utils.summarize_scores(scores, metrics=cols)).replace("undefined", "n/a")
+    extra = extra or {}
+    header = "| method | " + "".join(f"{name} | " for name in extra) + " | ".join(NAMES[c] for c in cols) + " | seeds |"
+    lines = [header, "|" + "---|" * (len(cols) + 2 + len(extra))]
+    for method, row in table.iterrows():
+        cells = "".join(f"{values.get(method, '') or 'none'} | " for values in extra.values())
+        lines.append(f"| {method} | {cells}" + " | ".join(row[c] for c in cols) + f" | {row['seeds']} |")
+    return lines
+
+
+def audio_markdown(results_root: Path) -> list[str]:
+    """Return the lead table: the hard notebook's audio-only representations (no lyrics, no labels)."""
+    path = results_root / "hard" / "metrics.csv"
+    if not path.exists():
+        return []
+    scores = pd.read_csv(path)
+    audio = scores[(scores["group"] != "conditional") & ~scores["method"].str.contains("|".join(LYRICS_READERS))]
+    return ["**Audio only** (hard notebook, K-Means with k = number of genres, `results/hard/metrics.csv`): what "
+            "the audio alone gives, every model trained without labels.", "", *_table(audio, AUDIO_COLUMNS), ""]
+
+
+def lyrics_signal_markdown(results_root: Path) -> list[str]:
+    """Return a sentence per language: lyrics-only K-Means genre NMI within it, and its chance level."""
+    path = results_root / "medium" / "lyrics_signal.csv"
+    if not path.exists():
+        return []
+    table = pd.read_csv(path)
+    parts = [f"{r.language} {r.nmi_genre_mean:.3f} ± {r.nmi_genre_sd:.3f} ({r.tracks} tracks; shuffled genres "
+             f"{r.nmi_shuffled_mean:.3f})" for r in table.itertuples()]
+    return ["**How much genre the demo's lyrics carry** (`results/medium/lyrics_signal.csv`): lyrics-only K-Means "
+            "genre NMI within each language, " + "; ".join(parts) + ".", ""]
 
 
 def results_markdown(results_root: Path = ROOT / "results") -> str:
-    """Return one markdown table per task folder that has a metrics.csv: mean ± sd over seeds."""
-    parts = []
+    """Return the generated results block: the audio comparison first, then the lyrics signal,
+    then one table per task folder that has a metrics.csv (mean ± sd over seeds)."""
+    parts = audio_markdown(results_root) + lyrics_signal_markdown(results_root)
     for task, notebook in TASKS.items():
         path = results_root / task / "metrics.csv"
         if not path.exists():
             continue
         scores = pd.read_csv(path)
-        cols = [c for c in COLUMNS[task] if c in scores.columns and scores[c].notna().any()]
-        table = utils.format_scores(utils.summarize_scores(scores, metrics=cols)).replace("undefined", "n/a")
-        given = "conditioned_on" in scores.columns
-        if given:   # a conditional model's label: its scores on that label are left empty, never reported
-            conditioned = scores.drop_duplicates("method").set_index("method")["conditioned_on"].fillna("")
-        header = "| method | " + ("given label | " if given else "") + " | ".join(NAMES[c] for c in cols) + " | seeds |"
-        lines = [f"**{task}** ([`notebooks/{notebook}`](notebooks/{notebook}), `results/{task}/metrics.csv`)", "",
-                 header, "|" + "---|" * (len(cols) + 2 + given)]
-        for method, row in table.iterrows():
-            label = f"{conditioned[method] or 'none'} | " if given else ""
-            lines.append(f"| {method} | {label}" + " | ".join(row[c] for c in cols) + f" | {row['seeds']} |")
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) if parts else "_No results yet: run `make all`._"
+        extra = {}
+        if "conditioned_on" in scores.columns:   # a conditional model's label: its scores on it are left empty
+            extra["given label"] = scores.drop_duplicates("method").set_index("method")["conditioned_on"].fillna("")
+        if "lyrics" in scores.columns:
+            extra["lyrics used"] = scores.drop_duplicates("method").set_index("method")["lyrics"].fillna("")
+        parts += [f"**{task}** ([`notebooks/{notebook}`](notebooks/{notebook}), `results/{task}/metrics.csv`)", "",
+                  *_table(scores, COLUMNS[task], extra), ""]
+    return "\n".join(parts).strip() if parts else "_No results yet: run `make all`._"
 
 
 def render(readme: str, block: str) -> str:

@@ -29,14 +29,14 @@ def test_metadata_records_labels_lyrics_and_choices(tiny_demo):
                 "drum_style", "program_comp", "snr_db", "highpass_hz", "lowpass_hz", "gain_db", "vocal_db"]:
         assert col in meta.columns, col
     assert set(meta["genre"]) == set(make_demo.PRESETS["tiny"]["genres"])
-    lines = make_demo.load_lyrics()
+    vocabulary = make_demo.load_lyrics()
     for row in meta.itertuples():
         if row.language == "instrumental":
             assert row.lyrics == ""
         else:
             sung = row.lyrics.split(" / ")
-            pool = set(lines.query("genre == @row.genre and language == @row.language")["line"])
-            assert sung and set(sung) <= pool, (row.track_id, sung)
+            written = make_demo.write_lines(row.seed, row.genre, row.language, vocabulary)
+            assert sung and sung == written[:len(sung)], (row.track_id, sung)      # the track's own lines, in order
             recipe = json.loads(row.vocal_lines)                 # per-line pitch, speed, contour, start
             assert len(recipe) == len(sung) and {"start_s", "pitch", "speed", "contour"} <= set(recipe[0])
             assert [r["start_s"] for r in recipe] == sorted(r["start_s"] for r in recipe)
@@ -52,13 +52,34 @@ def test_language_is_independent_of_genre_and_length(tiny_demo):
     assert (info.samplerate, info.channels, info.subtype) == (22050, 1, "PCM_16")
 
 
-def test_lyrics_table_has_both_languages_for_every_genre():
-    lines = make_demo.load_lyrics()
-    counts = lines.groupby(["genre", "language"]).size().unstack()
-    assert set(counts.index) == set(make_demo.GENRES_ALL)
-    assert (counts[["en", "bn"]] >= 5).all().all()
-    bangla = lines.query("language == 'bn'")["line"]
+def test_lyric_vocabulary_has_every_genre_theme_kind_and_language():
+    vocabulary = make_demo.load_lyrics()
+    counts = vocabulary.groupby(["theme", "language", "kind"]).size().unstack(["language", "kind"])
+    assert set(counts.index) == set(make_demo.GENRES_ALL) | {"shared"}
+    assert (counts >= 3).all().all()
+    bangla = vocabulary.query("language == 'bn'")["word"]
     assert bangla.str.contains("[\u0980-\u09ff]").all()   # written in Bengali script
+    themes = vocabulary.query("theme != 'shared'")
+    shared_words = themes.groupby("word")["theme"].nunique()
+    assert (shared_words > 1).sum() >= 10                 # theme vocabularies overlap between genres
+
+
+def test_every_track_sings_its_own_lines_and_genre_colours_them_partly():
+    vocabulary = make_demo.load_lyrics()
+    tracks = [(make_demo.track_seed("full", g, i), g) for g in make_demo.GENRES_ALL for i in range(8)]
+    texts = [" / ".join(make_demo.write_lines(seed, g, "en", vocabulary)) for seed, g in tracks]
+    assert len(set(texts)) == len(texts)                  # no two tracks share their lyrics
+    theme_words = {g: set(vocabulary.query("language == 'en' and theme == @g")["word"]) for g in make_demo.GENRES_ALL}
+    shared = set(vocabulary.query("language == 'en' and theme == 'shared'")["word"])
+    for strength, low, high in [(0.0, 0.0, 0.05), (make_demo.LYRICS_GENRE_STRENGTH, 0.1, 0.5), (1.0, 0.9, 1.0)]:
+        own = total = 0
+        for seed, g in tracks:
+            for line in make_demo.write_lines(seed, g, "en", vocabulary, strength):
+                for w in (theme_words[g] | shared):
+                    if f" {w} " in f" {line.replace(',', ' ')} ":
+                        total += 1
+                        own += w in theme_words[g] and w not in shared
+        assert low <= own / total <= high, (strength, own / total)
 
 
 def test_unknown_preset_is_a_clear_error(tmp_path):

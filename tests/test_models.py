@@ -71,15 +71,24 @@ def test_cluster_methods_and_purity(blobs):
         utils.cluster(X, "spectral-magic")
 
 
-def test_summaries_and_comparisons():
-    scores = pd.DataFrame({"method": ["A"] * 3 + ["B"] * 3 + ["C"] * 3, "seed": [0, 1, 2] * 3,
-                           "nmi_genre": [0.50, 0.52, 0.54, 0.30, 0.31, 0.32, 0.51, 0.60, 0.42]})
+def test_summaries_and_paired_comparisons():
+    scores = pd.DataFrame({"method": ["A"] * 5 + ["B"] * 5 + ["C"] * 5, "seed": list(range(5)) * 3,
+                           "nmi_genre": [0.50, 0.52, 0.54, 0.51, 0.53, 0.30, 0.31, 0.32, 0.33, 0.29,
+                                         0.49, 0.53, 0.55, 0.50, 0.52]})
     summary = utils.summarize_scores(scores)
     assert summary.loc["A", ("nmi_genre", "mean")] == pytest.approx(0.52)
-    assert summary.loc["A", ("n_seeds", "")] == 3
-    assert utils.format_scores(summary).loc["A", "nmi_genre"] == "0.520 ± 0.020"
+    assert summary.loc["A", ("n_seeds", "")] == 5
+    assert utils.format_scores(summary).loc["A", "nmi_genre"] == "0.520 ± 0.016"
+    table = utils.paired_differences(scores, "A", ["B", "C"], ["nmi_genre"]).set_index("other")
+    assert table.loc["B", "verdict"] == "higher" and table.loc["B", "ci_low"] > 0 and table.loc["B", "n_seeds"] == 5
+    assert table.loc["C", "verdict"] == "level" and table.loc["C", "ci_low"] < 0 < table.loc["C", "ci_high"]
+    assert table.loc["B", "mean_difference"] == pytest.approx(0.52 - 0.31)
+    # pairing matters: C sits above A on every seed by the same small step, with spreads larger than the gap
+    paired = pd.DataFrame({"method": ["A"] * 5 + ["C"] * 5, "seed": list(range(5)) * 2,
+                           "nmi_genre": [0.1, 0.3, 0.5, 0.2, 0.4, 0.11, 0.31, 0.51, 0.21, 0.41]})
+    assert utils.paired_differences(paired, "A", ["C"], ["nmi_genre"])["verdict"][0] == "lower"
     text = utils.compare_methods(scores, "A", ["B", "C"], ["nmi_genre"])
-    assert "higher than B" in text and "level with C" in text
+    assert "higher than B" in text and "level with C" in text and "95% interval" in text
 
 
 def test_conv_vae_shapes_and_training():
@@ -116,13 +125,29 @@ def test_combine_blocks_gives_each_block_equal_variance():
     assert weighted[:, 4:].var(axis=0).sum() == pytest.approx(0.25, rel=1e-4)
 
 
-def test_dbscan_eps_from_k_distance_separates_blobs(blobs):
+def test_dbscan_eps_chosen_without_labels_separates_blobs(blobs):
     X, y = blobs
-    eps, curve = utils.choose_dbscan_eps(X, min_samples=5)
-    assert len(curve) == len(X) and np.all(np.diff(curve) >= 0) and curve[0] <= eps <= curve[-1]
+    eps, curve, table = utils.choose_dbscan_eps(X, min_samples=5)
+    assert len(curve) == len(X) and np.all(np.diff(curve) >= 0) and table["chosen"].sum() == 1
+    chosen = table[table.chosen].iloc[0]
+    assert chosen.admissible and chosen.eps == eps and chosen.noise_share <= 0.3 and chosen.n_clusters >= 2
     labels = utils.cluster(X, "dbscan", eps=eps, min_samples=5)
     scores = utils.evaluate(X, labels, {"genre": y})
-    assert scores["n_clusters"] == 3 and scores["noise_share"] < 0.2 and scores["nmi_genre"] > 0.8
+    assert scores["n_clusters"] == 3 and scores["noise_share"] <= 0.3
+    kept = labels != -1                                      # the clustered points are grouped exactly by blob
+    assert utils.evaluate(X[kept], labels[kept], {"genre": y[kept]})["nmi_genre"] == pytest.approx(1.0)
+
+
+def test_dbscan_eps_on_duplicated_points_is_positive_and_honest():
+    rng = np.random.default_rng(1)
+    Z = np.vstack([np.zeros((60, 4)), rng.normal(5, 0.3, (30, 4)), rng.normal(-5, 0.3, (30, 4))])   # 60 identical rows
+    eps, _, table = utils.choose_dbscan_eps(Z, min_samples=5)
+    assert eps > 0 and (table["eps"] > 0).all()
+    labels = utils.cluster(Z, "dbscan", eps=eps, min_samples=5)
+    assert len(set(labels) - {-1}) >= 2
+    flat = np.random.default_rng(2).uniform(size=(40, 2))           # no density structure: nothing admissible
+    _, _, table = utils.choose_dbscan_eps(flat, min_samples=5)
+    assert table["chosen"].sum() == 1 and "admissible" in table
 
 
 def test_choose_k_finds_the_number_of_blobs(blobs):
@@ -254,3 +279,35 @@ def test_matched_accuracy_and_latent_information():
     assert list(info.columns) == ["genre"]                 # a label with no values is left out
     assert info.loc[0, "genre"] > 0.8 and info.loc[1, "genre"] < 0.2
     assert utils.mutual_information_gap(info)["genre"] == pytest.approx(info.loc[0, "genre"] - info.loc[1, "genre"])
+
+
+def test_selection_holds_out_whole_tracks_and_keeps_the_best_epoch(blobs, tmp_path):
+    mask = utils.split_tracks(50, 0.2, seed=3)
+    assert mask.sum() == 10 and np.array_equal(mask, utils.split_tracks(50, 0.2, seed=3))
+    assert not np.array_equal(mask, utils.split_tracks(50, 0.2, seed=4))
+    rows = np.repeat(mask, 4)                                   # 4 patches per track: a track is on one side only
+    assert all(len(set(rows[i * 4:(i + 1) * 4])) == 1 for i in range(50))
+    X, _ = blobs
+    model, hist, chosen = utils.fit_selected("mlp", X, dict(latent_dim=2, hidden_dim=16), seed=0, epochs=40,
+                                             warmup_epochs=5, patience=3, cache_dir=None, verbose=False)
+    assert chosen["heldout_tracks"] == 24 and chosen["train_tracks"] == 96
+    assert hist["selected"].sum() == 1 and chosen["selected_epoch"] <= chosen["epochs_run"] <= 40
+    best = hist.loc[hist.epoch >= 5, "val_elbo_loss"].idxmin()
+    assert hist.loc[best, "epoch"] == chosen["selected_epoch"]
+    # the patience rule: stopped exactly `patience` epochs after the best, unless the cap came first
+    assert chosen["epochs_run"] == 40 or chosen["epochs_run"] == chosen["selected_epoch"] + 3
+    # the held-out loss uses sampled z: repeatable with its seed, different from z = mu
+    a = utils.heldout_loss(model, X[:20], seed=1)["elbo_loss"]
+    assert a == utils.heldout_loss(model, X[:20], seed=1)["elbo_loss"]
+
+
+def test_lyrics_genre_signal_scores_each_language_and_its_chance_level():
+    rng = np.random.default_rng(0)
+    genre = np.repeat(["a", "b", "c"], 20)
+    language = np.tile(["en", "bn"], 30)
+    emb = rng.normal(size=(60, 8)) + np.repeat(np.eye(8)[:3] * 4, 20, axis=0)   # text carries genre
+    empty = np.zeros(60, bool)
+    empty[:4] = True
+    table = utils.lyrics_genre_signal(emb, genre, language, empty, seeds=range(3)).set_index("language")
+    assert set(table.index) == {"en", "bn"} and table.loc["en", "tracks"] == 28
+    assert (table["nmi_genre_mean"] > 0.8).all() and (table["nmi_shuffled_mean"] < 0.3).all()

@@ -63,6 +63,8 @@ def test_easy_notebook_on_tiny_demo(tiny_demo, tmp_path):
         assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
     assignments = pd.read_csv(results / "assignments.csv")
     assert len(assignments) == 24 * 3 * 2 and set(assignments.columns) == {"track_id", "method", "seed", "cluster"}
+    selection = pd.read_csv(results / "model_selection.csv")
+    assert set(selection["stage"]) == {"size", "final"} and selection["val_elbo_loss"].notna().all()
     assert _results_state() == before          # a smoke run never writes over results/
 
 
@@ -75,7 +77,7 @@ def test_easy_notebook_on_gtzan_feature_table(shared_gtzan, tmp_path):
 
 
 MEDIUM_REPRESENTATIONS = {"conv VAE (audio)", "lyrics", "hybrid (conv VAE + lyrics)", "easy MLP VAE (MFCC)",
-                          "PCA (MFCC)"}
+                          "PCA (MFCC)", "log-mel band statistics", "PCA (log-mel patches)"}
 MEDIUM_ALGORITHMS = {"kmeans", "agglomerative", "gmm", "dbscan"}
 
 
@@ -95,22 +97,32 @@ def test_medium_notebook_on_tiny_demo(tiny_demo, tmp_path):
     assert set(quality["language"]) == {"en", "bn", "instrumental"}
     assert quality["seconds_per_track"].gt(0).all() and quality["language_detection_accuracy"].between(0, 1).all()
     study = pd.read_csv(results / "hyperparameter_study.csv")
-    assert set(study["latent_dim"]) == {4, 16} and study["reconstruction"].gt(0).all()
+    assert set(study["latent_dim"]) == {4, 16} and study["heldout_elbo_loss"].gt(0).all()
     assert pd.read_csv(results / "choose_k.csv")["silhouette"].between(-1, 1).all()
     for fig in ("training_curves", "reconstructions", "dbscan_k_distance", "scores", "umap_representations",
                 "study_latent_dim", "choose_k", "whisper_quality"):
         assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
     assignments = pd.read_csv(results / "assignments.csv")
-    assert len(assignments) == 24 * 5 * 4 * 2
+    assert len(assignments) == 24 * 7 * 4 * 2
+    selection = pd.read_csv(results / "model_selection.csv")
+    assert {"conv VAE", "easy MLP VAE"} <= set(selection["model"])
+    assert (selection["selected_epoch"] <= selection["epochs_run"]).all() and selection["heldout_tracks"].gt(0).all()
+    signal = pd.read_csv(results / "lyrics_signal.csv")
+    assert list(signal.columns[:5]) == ["language", "tracks", "genres", "nmi_genre_mean", "nmi_genre_sd"]
+    assert set(signal["language"]) == {"en", "bn"}                 # instrumental tracks have no text
+    comparisons = pd.read_csv(results / "comparisons.csv")
+    assert set(comparisons["verdict"]) <= {"higher", "lower", "level"} and comparisons["n_seeds"].eq(2).all()
+    eps = pd.read_csv(results / "dbscan_eps.csv")
+    assert eps.groupby(["representation", "seed"])["chosen"].sum().eq(1).all()
     assert _results_state() == before
 
 
 def test_hard_notebook_on_tiny_demo(tiny_demo, tmp_path):
     before = _results_state()
     results = run_notebook("03_hard.ipynb", tmp_path, DATASET="demo", DATA_DIR=str(tiny_demo))
-    methods = {"raw MFCC statistics", "PCA (MFCC)", "conv AE", "easy MLP VAE (MFCC)",
-               "medium hybrid (conv VAE + lyrics)", "Beta-VAE beta=1", "Beta-VAE beta=4", "multimodal VAE",
-               "CVAE given language", "CVAE given genre"}
+    methods = {"raw MFCC statistics", "PCA (MFCC)", "log-mel band statistics", "PCA (log-mel patches)", "conv AE",
+               "easy MLP VAE (MFCC)", "medium hybrid (conv VAE + lyrics)", "Beta-VAE beta=1", "Beta-VAE beta=16",
+               "multimodal VAE", "CVAE given language", "CVAE given genre"}
     metrics = check_metrics(results, methods, n_seeds=2, columns=["group", "conditioned_on", "acc_genre",
                                                                   "purity_genre", "calinski_harabasz"])
     # a CVAE is never scored on the label it was given, and always on the other one
@@ -123,10 +135,12 @@ def test_hard_notebook_on_tiny_demo(tiny_demo, tmp_path):
     unsupervised = metrics[metrics.group != "conditional"]
     assert unsupervised[["nmi_genre", "nmi_language", "acc_genre", "silhouette"]].notna().all().all()
     sweep = pd.read_csv(results / "beta_sweep.csv")
-    assert set(sweep["beta"]) == {0.0, 1.0, 4.0} and sweep["reconstruction_mse"].gt(0).all()
+    assert set(sweep["beta"]) == {0.0, 1.0, 16.0} and sweep["reconstruction_mse"].gt(0).all()
+    assert sweep.loc[sweep.beta > 0, "active_units"].between(0, 16).all() and sweep.loc[sweep.beta == 0, "active_units"].isna().all()
+    assert {"model_selection.csv", "comparisons.csv"} <= {p.name for p in results.iterdir()}
     assert {"mig_genre", "mig_language"} <= set(sweep.columns)
     for fig in ("training_curves", "beta_sweep", "latent_information", "latent_traversals", "reconstructions",
-                "umap_latent", "contingency_multimodal", "contingency_cvae_language", "comparison"):
+                "umap_latent", "contingency_multimodal", "contingency_cvae_language", "comparison", "comparison_audio"):
         assert (results / "figures" / f"{fig}.png").stat().st_size > 10_000, fig
     assert _results_state() == before
 
@@ -134,8 +148,9 @@ def test_hard_notebook_on_tiny_demo(tiny_demo, tmp_path):
 def test_hard_notebook_on_gtzan_audio(shared_gtzan, tmp_path):
     """Parameters only: real GTZAN clips with no language or lyrics (Whisper transcribes them)."""
     results = run_notebook("03_hard.ipynb", tmp_path, DATASET="gtzan", DATA_DIR=str(shared_gtzan / "au"), SEEDS=[0])
-    methods = {"raw MFCC statistics", "PCA (MFCC)", "conv AE", "easy MLP VAE (MFCC)",
-               "medium hybrid (conv VAE + lyrics)", "Beta-VAE beta=1", "Beta-VAE beta=4", "multimodal VAE"}
+    methods = {"raw MFCC statistics", "PCA (MFCC)", "log-mel band statistics", "PCA (log-mel patches)", "conv AE",
+               "easy MLP VAE (MFCC)", "medium hybrid (conv VAE + lyrics)", "Beta-VAE beta=1", "Beta-VAE beta=16",
+               "multimodal VAE"}
     metrics = check_metrics(results, methods, n_seeds=1, columns=["nmi_genre", "acc_genre"])
     assert "nmi_language" not in metrics.columns          # no language labels: no language scores, no CVAE
     assert metrics["nmi_genre"].notna().all()
@@ -154,9 +169,11 @@ def notebook_parameters(name: str) -> dict:
 @pytest.mark.parametrize("name", ["01_easy.ipynb"])
 def test_easy_parameters_are_the_shared_mlp_settings(name):
     params = notebook_parameters(name)
-    names = {"latent_dim": "LATENT_DIM", "hidden_dim": "HIDDEN_DIM", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
-             "beta": "BETA", "lr": "LR", "batch_size": "BATCH_SIZE"}
-    assert {key: params[p] for key, p in names.items()} == utils.EASY_VAE_SETTINGS
+    names = {"hidden_dim": "HIDDEN_DIM", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS", "beta": "BETA",
+             "lr": "LR", "batch_size": "BATCH_SIZE", "val_fraction": "VAL_FRACTION", "patience": "PATIENCE"}
+    shared = {k: v for k, v in utils.EASY_VAE_SETTINGS.items() if k != "latent_dim"}
+    assert {key: params[p] for key, p in names.items()} == shared
+    assert params["LATENT_DIM"] is None and utils.EASY_VAE_SETTINGS["latent_dim"] in params["LATENT_DIMS"]
 
 
 @pytest.mark.parametrize("name", ["02_medium.ipynb", "03_hard.ipynb"])
@@ -165,7 +182,7 @@ def test_conv_parameters_are_the_shared_conv_settings(name):
     params = notebook_parameters(name)
     names = {"n_mels": "N_MELS", "patch_frames": "PATCH_FRAMES", "hop_length": "HOP_LENGTH", "n_patches": "N_PATCHES",
              "latent_dim": "LATENT_DIM", "channels": "CHANNELS", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
-             "lr": "LR", "batch_size": "BATCH_SIZE"}
+             "lr": "LR", "batch_size": "BATCH_SIZE", "val_fraction": "VAL_FRACTION", "patience": "PATIENCE"}
     assert {key: params[p] for key, p in names.items()} == utils.CONV_VAE_SETTINGS
     assert params["DEVICE"] == "auto" and params["QUICK"] is False
 
