@@ -1330,14 +1330,14 @@ def selection_row(name: str, seed: int, history: pd.DataFrame) -> dict:
 # the medium and hard notebooks train it with these settings as a baseline (cached, so shared).
 # epochs is a cap: training stops by the held-out rule of fit_selected. tests/test_notebooks.py
 # checks that 01_easy.ipynb's parameters say the same.
-EASY_VAE_SETTINGS = dict(latent_dim=32, hidden_dim=512, epochs=400, warmup_epochs=100, beta=1.0, lr=1e-3,
+EASY_VAE_SETTINGS = dict(latent_dim=16, hidden_dim=512, epochs=400, warmup_epochs=100, beta=1.0, lr=1e-3,
                          batch_size=32, val_fraction=0.2, patience=30)
 # The conv VAE of the medium notebook, which the hard notebook's variants share (patches of
 # n_mels x patch_frames at hop_length, n_patches per track; epochs is a cap, see fit_selected);
 # checked against both notebooks' parameters by tests/test_notebooks.py, so the hard notebook's
 # beta = 1 model is the medium's.
 CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=16, channels=16,
-                         epochs=60, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=6)
+                         epochs=40, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=5)
 MODEL_CLASSES = {"mlp": VAE, "conv": ConvVAE}
 
 
@@ -2029,6 +2029,21 @@ def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def show_figure(fig, jpeg: bool = False, dpi: int = 72) -> None:
+    """Show a figure in the notebook and close it; ``jpeg=True`` for image grids (spectrograms),
+    whose PNG would weigh a megabyte in the saved notebook (the PNG in results/ is unaffected)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="jpeg" if jpeg else "png", dpi=dpi, bbox_inches="tight",
+                **({"pil_kwargs": {"quality": 85}} if jpeg else {}))
+    plt.close(fig)
+    display(Image(buffer.getvalue(), format="jpeg" if jpeg else "png"))
 
 
 def save_figure(fig, name: str, results_dir: str | Path, dpi: int = 110) -> Path:

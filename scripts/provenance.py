@@ -62,13 +62,34 @@ def package_versions() -> dict[str, str]:
     return found
 
 
+def hardware() -> dict:
+    """Return what decides the last digits of the results: the CPU model and the instruction set
+    torch's kernels use on it (float sums run in another order on another CPU, and a K-Means
+    assignment can then flip), with the torch version."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        import torch
+
+        capability, version = torch.backends.cpu.get_cpu_capability(), torch.__version__
+    except Exception:   # stdlib-only use (the stale check) has no torch
+        capability = version = "unknown"
+    return {"cpu": cpu, "torch_cpu_capability": capability, "torch": version}
+
+
 def write(cold_cache: bool) -> dict:
     """Write results/provenance.json for the current code; return the record."""
     import platform
 
     hashes = file_hashes()
     record = {"code_hash": combined_hash(hashes), "files": hashes, "cold_cache": cold_cache,
-              "python": platform.python_version(), "packages": package_versions()}
+              "python": platform.python_version(), "packages": package_versions(), "hardware": hardware()}
     RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return record
 

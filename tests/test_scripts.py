@@ -8,6 +8,8 @@ import pandas as pd
 import utils
 
 sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+import check_results  # noqa: E402
+import provenance  # noqa: E402
 from check_reproducible import compare_tables  # noqa: E402
 
 
@@ -24,3 +26,42 @@ def test_compare_tables(tmp_path):
     a.assign(method=["x", "z"]).to_csv(tmp_path / "text.csv", index=False)
     assert "text differs" in compare_tables(tmp_path / "a.csv", tmp_path / "text.csv", 1e-9)[0]
     assert "not written" in compare_tables(tmp_path / "a.csv", tmp_path / "missing.csv", 1e-9)[0]
+
+
+def test_provenance_hashes_code_not_outputs_and_names_changed_files(tmp_path):
+    import json
+    import shutil
+
+    for name in provenance.CODE_FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(utils.PROJECT_ROOT / name, tmp_path / name)
+    before = provenance.file_hashes(tmp_path)
+    nb_path = tmp_path / "notebooks" / "01_easy.ipynb"
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:                                   # outputs and prose are not code
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["anything"]}]
+        else:
+            cell["source"] = ["other prose"]
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": ["QUICK = True"],
+                           "outputs": [], "execution_count": 1})
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+    assert provenance.file_hashes(tmp_path) == before
+    (tmp_path / "utils.py").write_text((tmp_path / "utils.py").read_text() + "\n# a change\n")
+    after = provenance.file_hashes(tmp_path)
+    assert [k for k in before if before[k] != after[k]] == ["utils.py"]
+    assert provenance.combined_hash(after) != provenance.combined_hash(before)
+
+
+def test_check_notebook_finds_errors_order_and_size(tmp_path):
+    import json
+
+    cells = [{"cell_type": "code", "execution_count": n, "source": [], "metadata": {},
+              "outputs": [{"output_type": "error", "ename": "ValueError", "evalue": "bad"}] if n == 2 else []}
+             for n in (1, 3, 2)]
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps({"cells": cells}) + " " * 1_600_000)
+    problems = check_results.check_notebook(path)
+    assert any("not executed in order" in p for p in problems)
+    assert any("raised ValueError: bad" in p for p in problems)
+    assert any("over the 1.5 MB limit" in p for p in problems)
