@@ -1992,6 +1992,7 @@ def plot_spectrograms(rows: dict[str, list[np.ndarray]], column_titles: list[str
             patch = np.squeeze(patches[c])
             extent = (0, seconds if seconds else patch.shape[1], 0, patch.shape[0])
             image = ax.imshow(patch, origin="lower", aspect="auto", cmap="magma", vmin=-vlim, vmax=vlim, extent=extent)
+            ax.grid(False)   # the plot style's grid would draw lines over the image
             ax.tick_params(labelsize=7)
             if c == 0:
                 ax.set_ylabel(f"{name}\nmel band", fontsize=8)
