@@ -1335,8 +1335,9 @@ EASY_VAE_SETTINGS = dict(latent_dim=16, hidden_dim=512, epochs=400, warmup_epoch
 # The conv VAE of the medium notebook, which the hard notebook's variants share (patches of
 # n_mels x patch_frames at hop_length, n_patches per track; epochs is a cap, see fit_selected);
 # checked against both notebooks' parameters by tests/test_notebooks.py, so the hard notebook's
-# beta = 1 model is the medium's.
-CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=16, channels=16,
+# beta = 1 model is the medium's. latent_dim: the size with the lowest held-out negative ELBO in the
+# medium notebook's latent-size study (results/medium/hyperparameter_study.csv).
+CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=32, channels=16,
                          epochs=40, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=5)
 MODEL_CLASSES = {"mlp": VAE, "conv": ConvVAE}
 
@@ -1785,12 +1786,14 @@ GENRE_COLOURS = dict(zip(["blues", "classical", "country", "disco", "hiphop", "j
 LANGUAGE_COLOURS = {"en": "#1b9e77", "bn": "#d95f02", "de": "#7570b3", "instrumental": "#555555",
                     "unknown": "#bbbbbb"}
 METHOD_COLOURS = {
-    # audio baselines: greys and browns
+    # audio baselines: greys, purples (spectral) and brown (the autoencoder)
     "raw MFCC statistics": "#8c8c8c", "Raw features + K-Means": "#8c8c8c", "PCA (MFCC)": "#5a5a5a",
-    "PCA + K-Means": "#5a5a5a", "conv AE": "#a6761d",
-    # VAEs on audio: blues
-    "VAE + K-Means": "#1f5fa8", "easy MLP VAE (MFCC)": "#6baed6", "conv VAE (audio)": "#1f5fa8",
-    "Beta-VAE beta=1": "#1f5fa8", "Beta-VAE beta=4": "#4292c6", "Beta-VAE beta=8": "#9ecae1",
+    "PCA + K-Means": "#5a5a5a", "log-mel band statistics": "#7b4f9d", "PCA (log-mel patches)": "#b99fd1",
+    "conv AE": "#a6761d",
+    # VAEs on audio: blues (the easy MLP VAE in teal), lighter as beta grows
+    "VAE + K-Means": "#1f5fa8", "easy MLP VAE (MFCC)": "#1b9aaa", "conv VAE (audio)": "#1f5fa8",
+    "Beta-VAE beta=1": "#1f5fa8", "Beta-VAE beta=4": "#4a8fd4", "Beta-VAE beta=8": "#7fb2e0",
+    "Beta-VAE beta=16": "#4a8fd4", "Beta-VAE beta=64": "#7fb2e0", "Beta-VAE beta=256": "#b3d1ef",
     # with lyrics: greens; conditional: oranges
     "lyrics": "#74c476", "hybrid (conv VAE + lyrics)": "#238b45", "medium hybrid (conv VAE + lyrics)": "#238b45",
     "multimodal VAE": "#00441b", "CVAE given language": "#e6550d", "CVAE given genre": "#fdae6b"}
