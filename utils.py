@@ -193,8 +193,8 @@ def load_tracks(dataset: str = "demo", data_dir: str | Path | None = None, *, pr
     """
     if dataset == "demo":
         root = Path(data_dir) if data_dir else DATA_DIR / "demo" / preset
-        if not (root / "metadata.csv").exists():
-            _build_demo(preset, root)
+        if not data_dir or not (root / "metadata.csv").exists():
+            _build_demo(preset, root)   # builds it, or rebuilds one made by an older recipe
         candidates, skipped = _scan_folder(root, verbose=False)  # its extra columns are the recipe
     elif dataset == "gtzan":
         candidates, skipped = _scan_gtzan(_existing_dir(data_dir, dataset)), []
@@ -353,7 +353,8 @@ def _existing_dir(data_dir: str | Path | None, dataset: str) -> Path:
 
 
 def _build_demo(preset: str, root: Path) -> None:
-    """Build the demo preset with data/make_demo.py (imported as a module, so its worker processes can too)."""
+    """Build the demo preset with data/make_demo.py (imported as a module, so its worker processes can too),
+    unless it is there and was built by the current recipe."""
     import sys
 
     if root != DATA_DIR / "demo" / preset:
@@ -364,7 +365,6 @@ def _build_demo(preset: str, root: Path) -> None:
         sys.path.insert(0, str(DATA_DIR))
     import make_demo
 
-    print(f"Building the demo dataset ({preset}) once; later runs reuse it.")
     make_demo.build(preset)
 
 

@@ -457,6 +457,17 @@ def write_lines(seed: int, genre: str, language: str, vocabulary: pd.DataFrame,
     return lines
 
 
+def recipe_fingerprint(preset: str, strength: float = LYRICS_GENRE_STRENGTH) -> str:
+    """Return a hash of everything a build depends on: this file, the lyric vocabulary, the
+    preset and the lyrics setting. A demo folder built by another recipe is rebuilt."""
+    import hashlib
+
+    h = hashlib.sha1(Path(__file__).read_bytes())
+    h.update(LYRICS_CSV.read_bytes())
+    h.update(json.dumps([preset, PRESETS[preset], strength], sort_keys=True).encode())
+    return h.hexdigest()
+
+
 def build(preset: str = "full", out_root: Path | None = None, workers: int | None = None,
           force: bool = False, quiet: bool = False, strength: float = LYRICS_GENRE_STRENGTH) -> Path:
     """Build a preset into ``<out_root>/<preset>`` (atomically); return that folder. ``strength``:
@@ -468,10 +479,15 @@ def build(preset: str = "full", out_root: Path | None = None, workers: int | Non
     cfg = PRESETS[preset]
     out_root = Path(out_root or HERE / "demo")
     final = out_root / preset
+    recipe = recipe_fingerprint(preset, strength)
     if (final / "metadata.csv").exists() and not force:
-        if not quiet:
-            print(f"make_demo: {final} exists (use --force to rebuild)")
-        return final
+        built_by = (final / "recipe.sha1").read_text().strip() if (final / "recipe.sha1").exists() else ""
+        if built_by == recipe:
+            if not quiet:
+                print(f"make_demo: {final} is up to date (use --force to rebuild)")
+            return final
+        print(f"make_demo: {final} was built by another recipe (make_demo.py, demo_lyrics.csv or the settings "
+              "changed since); rebuilding it.")
     check_tools()
     fonts = find_soundfonts()
     lyrics = load_lyrics()
@@ -498,6 +514,7 @@ def build(preset: str = "full", out_root: Path | None = None, workers: int | Non
                 rows = list(tqdm(pool.map(build_track, jobs, chunksize=1), total=len(jobs),
                                  desc=f"demo:{preset} ({workers} workers)", disable=quiet))
         pd.DataFrame(rows).sort_values("track_id").to_csv(tmp / "metadata.csv", index=False)
+        (tmp / "recipe.sha1").write_text(recipe + "\n")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)

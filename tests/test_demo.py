@@ -98,3 +98,19 @@ def test_build_after_torch_threads_started_does_not_hang(tmp_path):
             "import make_demo; make_demo.build('tiny', sys.argv[2], workers=2, quiet=True)")
     subprocess.run([sys.executable, "-c", code, str(make_demo.HERE), str(tmp_path)], check=True, timeout=300)
     assert len(list((tmp_path / "tiny").rglob("*.wav"))) == 24
+
+
+def test_a_demo_built_by_another_recipe_is_rebuilt(tmp_path, capsys):
+    first = make_demo.build("tiny", tmp_path, workers=2, quiet=True)
+    stamp = (first / "metadata.csv").stat().st_mtime_ns
+    assert (first / "recipe.sha1").read_text().strip() == make_demo.recipe_fingerprint("tiny")
+    make_demo.build("tiny", tmp_path, workers=2)                       # same recipe: reused as it is
+    assert (first / "metadata.csv").stat().st_mtime_ns == stamp and "up to date" in capsys.readouterr().out
+    before = pd.read_csv(first / "metadata.csv", keep_default_na=False)["lyrics"]
+    make_demo.build("tiny", tmp_path, workers=2, strength=1.0)        # another lyrics setting: rebuilt
+    assert "built by another recipe" in capsys.readouterr().out
+    after = pd.read_csv(first / "metadata.csv", keep_default_na=False)["lyrics"]
+    assert not before.equals(after)
+    (first / "recipe.sha1").unlink()                                   # a demo from before recipes: rebuilt
+    make_demo.build("tiny", tmp_path, workers=2, quiet=True)
+    assert (first / "recipe.sha1").exists()
