@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := espeak-ng libfluidsynth3 fluid-soundfont-gm libsndfile1
 TORCH_INDEX_URL ?=
 
-.PHONY: all setup system-deps demo demo-tiny features notebooks check stale test smoke clean-cache
+.PHONY: all setup system-deps demo demo-tiny features notebooks real check stale test smoke clean-cache
 
 all: setup                           ## main job: demo dataset, the three notebooks executed in place, README tables
 	$(PY) scripts/main_job.py
@@ -51,6 +51,9 @@ features: setup demo                 ## MFCC statistics and log-mel patches (cac
 
 notebooks: setup                     ## re-run some notebooks in place, e.g. make notebooks ONLY=02_medium
 	$(PY) scripts/main_job.py $(if $(ONLY),--only $(ONLY))
+
+real: setup                          ## the notebooks on real music under ../shared/data (or DATA=...), into results/real/
+	$(PY) scripts/run_real.py $(if $(DATA),--data $(DATA)) $(if $(ONLY),--only $(ONLY))
 
 check: setup                         ## reproducibility: re-run everything with a fresh cache, compare with results/
 	$(PY) scripts/check_reproducible.py

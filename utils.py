@@ -742,6 +742,35 @@ def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames:
     return _extract(tracks, "logmel", params, n_jobs, cache_dir, verbose)
 
 
+def audio_durations(tracks: pd.DataFrame) -> np.ndarray:
+    """Return each track's duration in seconds, read from the file header (NaN where it cannot be read)."""
+    import soundfile as sf
+
+    out = []
+    for path in tracks["path"]:
+        try:
+            out.append(sf.info(path).duration)
+        except Exception:
+            out.append(np.nan)
+    return np.array(out, dtype=float)
+
+
+def describe_short_clips(tracks: pd.DataFrame, n_patches: int, patch_frames: int, hop_length: int = HOP,
+                         sr: int = SR, clip_seconds: float = 30.0) -> str | None:
+    """Return a note when some clips are shorter than the ``n_patches`` patches need side by side
+    (their evenly spaced patches then overlap), else None."""
+    patch_seconds = patch_frames * hop_length / sr
+    needed = n_patches * patch_seconds
+    seconds = np.minimum(audio_durations(tracks), clip_seconds)
+    short = seconds < needed - 0.05
+    if not short.any():
+        return None
+    return (f"NOTE: {int(short.sum())} of {len(tracks)} tracks last less than the {needed:.1f} s that {n_patches} "
+            f"patches of {patch_seconds:.1f} s need side by side (shortest {np.nanmin(seconds):.1f} s, median "
+            f"{np.nanmedian(seconds):.1f} s): their patches overlap, so each of those tracks is seen through fewer "
+            "distinct seconds of audio. Lower N_PATCHES to avoid the overlap.")
+
+
 def standardise_patches(patches: np.ndarray) -> np.ndarray:
     """Return log-mel patches (n_tracks, n_patches, n_mels, n_frames) as float32 model inputs
     (n_tracks * n_patches, 1, n_mels, n_frames), standardised per mel band (mean and deviation
@@ -776,8 +805,7 @@ def feature_table_matrix(tracks: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 # ============================================================================ lyrics: Whisper and text embeddings
 def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None = None,
-               clip_seconds: float = 30.0, no_speech_threshold: float = 0.6, logprob_threshold: float = -1.0,
-               compression_ratio_threshold: float = 2.4, sample_len: int = 160, batch_size: int = 8,
+               clip_seconds: float = 30.0, gate: dict | None = None, sample_len: int = 160, batch_size: int = 8,
                n_threads: int = 2, device: str | torch.device = "cpu", cache_dir: Path | str | None = CACHE_DIR,
                verbose: bool = True) -> pd.DataFrame:
     """Return one row per track: text, detected language and its probability, no-speech probability, status.
@@ -785,14 +813,13 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
     Whisper decodes the central ``clip_seconds`` (one 30-s window, so nothing is conditioned
     on previous text) greedily at temperature 0, from 16 kHz librosa audio (no ffmpeg),
     ``batch_size`` clips at a time, at most ``sample_len`` tokens each, on ``device`` (fp16 on
-    CUDA, fp32 on the CPU; the cache keeps the two apart). A window judged silent (``no_speech_prob > no_speech_threshold`` and
-    ``avg_logprob < logprob_threshold``, Whisper's own rule) or repetitive
-    (``compression_ratio > compression_ratio_threshold``, a hallucination on music) gets empty
-    text and says so in ``status``. Torch runs on ``n_threads`` threads (with
+    CUDA, fp32 on the CPU; the cache keeps the two apart). The raw output is cached; then
+    :func:`gate_transcripts` (thresholds in ``gate``, default ``WHISPER_GATE``) keeps the text
+    of windows judged to be speech and says why the others got none in ``status``.
+    ``seconds_audio`` is the audio each window held. Torch runs on ``n_threads`` threads (with
     ``OMP_WAIT_POLICY=PASSIVE``, set by this module, so a busy core does not stall it).
     """
-    params = dict(model=model, language=language, clip_seconds=clip_seconds, nst=no_speech_threshold,
-                  lpt=logprob_threshold, crt=compression_ratio_threshold, sample_len=sample_len)
+    params = dict(model=model, language=language, clip_seconds=clip_seconds, sample_len=sample_len, v=2)
     device = torch.device(device)
     if device.type != "cpu":
         params["device"] = device.type
@@ -815,9 +842,7 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
             for i in range(0, len(paths), batch_size):
                 start = time.perf_counter()
                 batch = paths[i:i + batch_size]
-                mels = torch.stack([whisper.log_mel_spectrogram(whisper.pad_or_trim(
-                    load_audio(p, sr=whisper.audio.SAMPLE_RATE, clip_seconds=clip_seconds)), wmodel.dims.n_mels)
-                    for p in batch]).to(device)
+                mels, _ = _whisper_mels(batch, wmodel, clip_seconds, device)
                 with torch.no_grad():
                     features = wmodel.embed_audio(mels)            # the encoder runs once per clip
                     if wmodel.is_multilingual:
@@ -827,17 +852,11 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
                     results = whisper.decode(wmodel, features, options)
                 seconds = (time.perf_counter() - start) / len(batch)
                 for result, prob in zip(results, probs):
-                    silent = result.no_speech_prob > no_speech_threshold and result.avg_logprob < logprob_threshold
-                    repetitive = result.compression_ratio > compression_ratio_threshold
-                    status = ("no_speech" if silent else "repetitive" if repetitive
-                              else "speech" if result.text.strip() else "empty")
-                    rows.append(dict(text=result.text.strip() if status == "speech" else "",
-                                     raw_text=result.text.strip(), language=result.language,
+                    rows.append(dict(raw_text=result.text.strip(), language=result.language,
                                      language_prob=float(prob.get(result.language, np.nan)),
                                      no_speech_prob=float(result.no_speech_prob),
                                      avg_logprob=float(result.avg_logprob),
-                                     compression_ratio=float(result.compression_ratio), status=status,
-                                     seconds=seconds))
+                                     compression_ratio=float(result.compression_ratio), seconds=seconds))
                 bar.update(len(batch))
             bar.close()
         finally:
@@ -847,7 +866,97 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
     result = cached("transcripts", params, tracks, compute, cache_dir, verbose)
     table = pd.DataFrame({k: result[k] for k in result})
     table.insert(0, "track_id", tracks["track_id"].to_numpy())
+    table["seconds_audio"] = np.minimum(audio_durations(tracks), clip_seconds)
+    return gate_transcripts(table, **(gate or {}))
+
+
+WHISPER_GATE = dict(no_speech_threshold=0.6, logprob_threshold=-1.0, compression_ratio_threshold=2.4,
+                    min_logprob=-1.6, min_words_per_minute=5.0)
+
+
+def gate_transcripts(table: pd.DataFrame, no_speech_threshold: float = WHISPER_GATE["no_speech_threshold"],
+                     logprob_threshold: float = WHISPER_GATE["logprob_threshold"],
+                     compression_ratio_threshold: float = WHISPER_GATE["compression_ratio_threshold"],
+                     min_logprob: float = WHISPER_GATE["min_logprob"],
+                     min_words_per_minute: float = WHISPER_GATE["min_words_per_minute"]) -> pd.DataFrame:
+    """Return the transcript table with ``status`` and ``text`` decided from Whisper's raw output.
+
+    In this order: ``no_speech`` (Whisper's own rule: no-speech probability above
+    ``no_speech_threshold`` and mean token log-probability below ``logprob_threshold``),
+    ``empty`` (no words), ``repetitive`` (compression ratio above ``compression_ratio_threshold``: a loop),
+    ``low_confidence`` (mean token log-probability below ``min_logprob``), ``too_few_words``
+    (fewer than ``min_words_per_minute`` words per minute of audio: on music Whisper invents
+    a word or a short phrase, "I", "you", "Oh", where nobody sings); else ``speech``.
+    Only ``speech`` keeps its text; ``raw_text`` is always kept. The thresholds are chosen
+    without labels of the data being clustered (README: measured on GTZAN clips without
+    singing and on songs with known lyrics); the cache holds the raw output, so a new gate
+    needs no new transcription.
+    """
+    table = table.copy()
+    words = table["raw_text"].fillna("").astype(str).str.split().str.len()
+    minutes = table["seconds_audio"].fillna(30.0).clip(lower=1.0) / 60 if "seconds_audio" in table else 0.5
+    table["words_per_minute"] = words / minutes
+    status = np.select(
+        [(table["no_speech_prob"] > no_speech_threshold) & (table["avg_logprob"] < logprob_threshold),
+         words == 0,
+         table["compression_ratio"] > compression_ratio_threshold,
+         table["avg_logprob"] < min_logprob,
+         table["words_per_minute"] < min_words_per_minute],
+        ["no_speech", "empty", "repetitive", "low_confidence", "too_few_words"], "speech")
+    table["status"] = status
+    table["text"] = np.where(status == "speech", table["raw_text"].fillna("").astype(str), "")
     return table
+
+
+def _whisper_mels(paths: list[str], wmodel, clip_seconds: float, device) -> tuple[torch.Tensor, list[int]]:
+    """Return Whisper's log-mel input for the central ``clip_seconds`` of each file (padded to
+    30 s) and the number of audio samples each holds before the padding."""
+    import whisper
+
+    audio = [load_audio(p, sr=whisper.audio.SAMPLE_RATE, clip_seconds=clip_seconds) for p in paths]
+    mels = torch.stack([whisper.log_mel_spectrogram(whisper.pad_or_trim(a), wmodel.dims.n_mels) for a in audio])
+    return mels.to(device), [min(len(a), whisper.audio.N_SAMPLES) for a in audio]
+
+
+def whisper_audio_embeddings(tracks: pd.DataFrame, model: str = "base", clip_seconds: float = 30.0,
+                             batch_size: int = 8, n_threads: int = 2, device: str | torch.device = "cpu",
+                             cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> np.ndarray:
+    """Return per track the Whisper encoder's output averaged over the frames that hold audio,
+    shape (n_tracks, encoder width: 512 for base): a pretrained audio embedding, no training.
+
+    The encoder sees the central ``clip_seconds`` (padded to Whisper's 30-s window); the frames
+    of the padding are left out of the mean. Cached like the transcripts.
+    """
+    params = dict(model=model, clip_seconds=clip_seconds)
+    device = torch.device(device)
+    if device.type != "cpu":
+        params["device"] = device.type
+
+    def compute():
+        import whisper
+
+        import offline_models
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            wmodel = offline_models.load_whisper(model, cache_dir=Path(CACHE_DIR) / "models", device=device)
+            paths, rows = list(tracks["path"]), []
+            bar = progress(total=len(paths), desc=f"whisper {model} encoder", disable=not verbose)
+            for i in range(0, len(paths), batch_size):
+                mels, n_samples = _whisper_mels(paths[i:i + batch_size], wmodel, clip_seconds, device)
+                with torch.no_grad():
+                    features = wmodel.embed_audio(mels).float().cpu().numpy()   # (batch, 1500 frames, width)
+                frames_per_sample = features.shape[1] / whisper.audio.N_SAMPLES
+                for f, n in zip(features, n_samples):
+                    rows.append(f[:max(1, int(round(n * frames_per_sample)))].mean(axis=0))
+                bar.update(len(n_samples))
+            bar.close()
+        finally:
+            torch.set_num_threads(previous)
+        return {"embeddings": np.stack(rows).astype(np.float32)}
+
+    return cached("whisper_encoder", params, tracks, compute, cache_dir, verbose)["embeddings"]
 
 
 def detect_script(text: str) -> str:
@@ -931,25 +1040,40 @@ def language_signal(transcripts: pd.DataFrame, lyrics: pd.DataFrame | None = Non
     return out.rename("language_signal")
 
 
+def _words(text) -> list[str]:
+    """Return the words of a text, lower-cased, punctuation removed."""
+    return re.sub(r"[^\w\s]", " ", str(text).lower()).split()
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Return the word error rate of a transcript after lower-casing and removing punctuation (jiwer)."""
     import jiwer
 
-    def norm(text):
-        return " ".join(re.sub(r"[^\w\s]", " ", str(text).lower()).split())
-
-    ref = norm(reference)
+    ref = " ".join(_words(reference))
     if not ref:
         return np.nan
-    return float(jiwer.wer(ref, norm(hypothesis) or "<empty>"))
+    return float(jiwer.wer(ref, " ".join(_words(hypothesis)) or "<empty>"))
+
+
+def share_of_words_in_lyrics(lyrics: str, transcript: str) -> float:
+    """Return the share of a transcript's words that occur anywhere in the song's lyrics (NaN
+    for an empty transcript): a fair measure when the audio is an excerpt of the song and
+    the lyrics are the whole song, where a word error rate counts the unheard verses as deleted."""
+    heard = _words(transcript)
+    if not heard:
+        return np.nan
+    vocabulary = set(_words(lyrics))
+    return float(np.mean([w in vocabulary for w in heard]))
 
 
 def evaluate_transcripts(tracks: pd.DataFrame, transcripts: pd.DataFrame) -> pd.DataFrame:
-    """Return per true language: tracks, WER against known lyrics, language-detection accuracy,
-    language-signal accuracy, share transcribed as empty, and seconds per track.
+    """Return per true language: tracks, WER against known lyrics, share of transcript words
+    found in the lyrics, language-detection accuracy, language-signal accuracy, the share of
+    each gate status (speech, no_speech, repetitive, low_confidence, too_few_words, empty) and
+    seconds per track.
 
-    Needs tracks whose language and lyrics are known (the demo). For instrumental tracks the
-    detection counts as right when the transcript is empty.
+    Needs tracks whose language and lyrics are known (the demo; songs with published lyrics).
+    For instrumental tracks the detection counts as right when the transcript is empty.
     """
     t = transcripts.set_index("track_id").reindex(tracks["track_id"])
     truth = tracks.set_index("track_id")
@@ -959,13 +1083,18 @@ def evaluate_transcripts(tracks: pd.DataFrame, transcripts: pd.DataFrame) -> pd.
         sub, ref = t.loc[ids], truth.loc[ids]
         empty = sub["text"].eq("")
         if lang == "instrumental":
-            wer, detected, sig = np.nan, empty.mean(), signal.reindex(ids).eq("none").mean()
+            wer, in_lyrics, detected, sig = np.nan, np.nan, empty.mean(), signal.reindex(ids).eq("none").mean()
         else:
             wer = np.nanmean([word_error_rate(r, h) for r, h in zip(ref["lyrics"], sub["text"])])
+            shares = [share_of_words_in_lyrics(r, h) for r, h in zip(ref["lyrics"], sub["text"]) if _words(h)]
+            in_lyrics = float(np.mean(shares)) if shares else np.nan
             detected = sub["language"].eq(lang).mean()
             sig = signal.reindex(ids).eq(lang).mean()
-        rows.append(dict(language=lang, tracks=len(ids), wer=wer, language_detection_accuracy=detected,
-                         language_signal_accuracy=sig, share_empty=empty.mean(),
+        status = sub["status"].value_counts(normalize=True)
+        rows.append(dict(language=lang, tracks=len(ids), wer=wer, words_in_lyrics=in_lyrics,
+                         language_detection_accuracy=detected, language_signal_accuracy=sig, share_empty=empty.mean(),
+                         **{f"share_{k}": float(status.get(k, 0.0)) for k in
+                            ("speech", "no_speech", "repetitive", "low_confidence", "too_few_words")},
                          seconds_per_track=sub["seconds"].mean(),
                          top_detected=", ".join(f"{k} {v}" for k, v in sub["language"].value_counts().head(3).items())))
     return pd.DataFrame(rows)
@@ -984,8 +1113,8 @@ def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed
     texts = ["" if not isinstance(t, str) else t.strip() for t in texts]
     is_empty = np.array([t == "" for t in texts], dtype=bool)
     if verbose and is_empty.any():
-        print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero vector "
-              "(flagged in is_empty), not an embedding of ''.")
+        print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero row flagged in "
+              "is_empty, not an embedding of '' (utils.lyrics_blocks keeps them out of lyrics clusters).")
     params = dict(model=model, tfidf_dim=tfidf_dim, seed=seed) if model == "tfidf-char" else dict(model=model)
     if model != "tfidf-char" and torch.device(device).type != "cpu":
         params["device"] = torch.device(device).type   # GPU embeddings differ in the last digits
@@ -1026,6 +1155,23 @@ def _embed_filled(texts: list[str], is_empty: np.ndarray, model: str, tfidf_dim:
     out = np.zeros((len(texts), dense.shape[1]), np.float32)
     out[~is_empty] = dense
     return out
+
+
+def lyrics_blocks(text_emb: np.ndarray, no_text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(lyrics_only, filled)`` for tracks of which some have no text.
+
+    ``lyrics_only``: the embeddings with NaN rows for the tracks without text; :func:`cluster`
+    puts those in no cluster (label -1, "no text", counted like DBSCAN noise), instead of
+    letting a shared vector form one cluster of its own. ``filled``: those rows set to the mean
+    embedding of the tracks with text, so in a hybrid such a track sits where the lyrics say
+    nothing and is placed by its audio alone.
+    """
+    no_text = np.asarray(no_text, dtype=bool)
+    lyrics_only = np.asarray(text_emb, dtype=np.float32).copy()
+    filled = lyrics_only.copy()
+    lyrics_only[no_text] = np.nan
+    filled[no_text] = filled[~no_text].mean(axis=0) if (~no_text).any() else 0.0
+    return lyrics_only, filled
 
 
 # ============================================================================ models
@@ -1511,9 +1657,16 @@ def traverse_latent(model, z: np.ndarray, unit: int, values, condition: np.ndarr
 # ============================================================================ clustering and metrics
 def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: int = 0, **kwargs) -> np.ndarray:
     """Return cluster labels of rows of Z: 'kmeans', 'agglomerative' (Ward), 'gmm' (Gaussian
-    mixture, diagonal covariances) or 'dbscan' (-1 = noise)."""
+    mixture, diagonal covariances) or 'dbscan' (-1 = noise). Rows holding NaN (no vector for
+    that track) get -1 and the others are clustered without them."""
     from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 
+    rows = np.isfinite(Z).all(axis=1)
+    if not rows.all():   # tracks without a vector (lyrics of a track without text): in no cluster
+        labels = np.full(len(Z), -1)
+        if rows.sum() > max(n_clusters if method != "dbscan" else 1, 1):
+            labels[rows] = cluster(Z[rows], method, n_clusters, seed, **kwargs)
+        return labels
     if method == "kmeans":
         return KMeans(n_clusters, n_init=10, random_state=seed, **kwargs).fit_predict(Z)
     if method == "gmm":
@@ -1562,6 +1715,7 @@ def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5, quantiles=(0.1, 0.2, 
     from sklearn.metrics import silhouette_score
     from sklearn.neighbors import NearestNeighbors
 
+    Z = Z[np.isfinite(Z).all(axis=1)]    # tracks without a vector are in no cluster (see cluster)
     dist, _ = NearestNeighbors(n_neighbors=min(min_samples + 1, len(Z))).fit(Z).kneighbors(Z)
     curve = np.sort(dist[:, -1])          # column 0 is the point itself
     positive = curve[curve > 1e-12]
@@ -1749,6 +1903,15 @@ def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metric
     return "\n".join(lines)
 
 
+def verdict(comparisons: pd.DataFrame, target: str, other: str, metric: str = "nmi_genre") -> str | None:
+    """Return the verdict of ``target`` against ``other`` on ``metric`` from a
+    :func:`paired_differences` table ('higher', 'lower' or 'level'), or None when not compared."""
+    if comparisons is None or comparisons.empty:
+        return None
+    hit = comparisons[(comparisons.target == target) & (comparisons.other == other) & (comparisons.metric == metric)]
+    return hit["verdict"].iloc[0] if len(hit) else None
+
+
 def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.ndarray | None = None,
                         seeds=range(5)) -> pd.DataFrame:
     """Return, per language, how much genre the lyrics alone carry: K-Means (k = number of
@@ -1848,7 +2011,13 @@ def set_plot_style() -> None:
 
 
 def embed_2d(Z: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
-    """Return a 2-D embedding of rows of Z for plotting: 't-SNE' (scikit-learn) or 'umap' (umap-learn)."""
+    """Return a 2-D embedding of rows of Z for plotting: 't-SNE' (scikit-learn) or 'umap'
+    (umap-learn); rows holding NaN (no vector) get NaN coordinates and are not drawn."""
+    rows = np.isfinite(Z).all(axis=1)
+    if not rows.all():
+        out = np.full((len(Z), 2), np.nan)
+        out[rows] = embed_2d(Z[rows], method, seed)
+        return out
     if method == "tsne":
         from sklearn.manifold import TSNE
 

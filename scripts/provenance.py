@@ -103,6 +103,27 @@ def stale_files() -> list[str]:
     return sorted(name for name in set(current) | set(recorded) if current.get(name) != recorded.get(name))
 
 
+
+
+def real_run_hashes(root: Path = ROOT) -> dict[str, str]:
+    """Return the per-file hashes of what a real-data run depends on (the demo's main job script aside)."""
+    hashes = file_hashes(root)
+    hashes.pop("scripts/main_job.py", None)
+    hashes["scripts/run_real.py"] = hashlib.sha256((root / "scripts" / "run_real.py").read_bytes()).hexdigest()
+    return hashes
+
+
+def stale_real_sets(root: Path = ROOT) -> dict[str, list[str]]:
+    """Return, per committed real-data set (results/real/<set>/run.json), the files changed since its run."""
+    current, out = real_run_hashes(root), {}
+    for record_path in sorted((root / "results" / "real").glob("*/run.json")):
+        recorded = json.loads(record_path.read_text(encoding="utf-8")).get("files", {})
+        changed = sorted(n for n in set(current) | set(recorded) if current.get(n) != recorded.get(n))
+        if changed:
+            out[record_path.parent.name] = changed
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = ap.add_mutually_exclusive_group(required=True)
@@ -113,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         print(f"results/provenance.json: code hash {write(args.cold_cache)['code_hash'][:16]}")
         return 0
-    stale = stale_files()
+    stale, stale_real = stale_files(), stale_real_sets()
+    if stale_real:
+        print("STALE REAL-DATA RESULTS: results/real/ was produced by other code than this commit's:\n  "
+              + "\n  ".join(f"{name}: {', '.join(files)}" for name, files in stale_real.items())
+              + "\nRe-run them (`make real`, with the data under ../shared/data) and commit results/real/ and README.md.")
+        return 1
     if stale:
         print("STALE RESULTS: results/ was produced by other code than this commit's. Changed since the last "
               "main job:\n  " + "\n  ".join(stale) +

@@ -20,6 +20,7 @@ import utils  # noqa: E402
 from tasks import TASKS  # noqa: E402  (the one list of notebooks)
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+REAL_START, REAL_END = "<!-- real:start -->", "<!-- real:end -->"
 NAMES = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
          "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (MFCC-statistics space)",
          "silhouette": "silhouette (own space)", "nmi_language": "NMI language", "ari_language": "ARI language",
@@ -86,13 +87,96 @@ def results_markdown(results_root: Path = ROOT / "results") -> str:
     return "\n".join(parts).strip() if parts else "_No results yet: run `make all`._"
 
 
-def render(readme: str, block: str) -> str:
+def _fmt(value: float, digits: int = 3) -> str:
+    return "n/a" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
+    """Return the generated real-data block: per set what it is, the "VAE pipeline vs PCA + K-Means"
+    verdicts, the audio-only table, Whisper on real singing and language clustering, where present."""
+    import json
+
+    records = sorted(real_root.glob("*/run.json"))
+    if not records:
+        return "_No real-data results committed: run `make real` where the data is._"
+    verdicts = pd.read_csv(real_root / "verdicts.csv") if (real_root / "verdicts.csv").exists() else pd.DataFrame()
+    parts = []
+    for record_path in records:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        name, folder = record["set"], record_path.parent
+        minutes = ", ".join(f"{task} {sec / 60:.1f} min" for task, sec in record["seconds"].items())
+        parts += [f"#### `{name}`: {record['about']}", "",
+                  f"{record['tracks']} tracks; source: {record['source']}. Notebooks run ({minutes} on 2 CPU cores): "
+                  f"results in [`results/real/{name}/`](results/real/{name}).", ""]
+        v = verdicts[(verdicts.get("set") == name) & (verdicts.get("metric") == "nmi_genre")] if len(verdicts) else verdicts
+        if len(v):
+            parts += ["VAE pipeline against PCA + K-Means on genre NMI (paired per-seed differences, 95% t interval):", "",
+                      "| notebook | VAE pipeline | VAE | PCA + K-Means | difference [95% interval] | seeds | verdict |",
+                      "|---|---|---|---|---|---|---|"]
+            parts += [f"| {r.task} | {r.target} | {_fmt(r.target_mean)} | {_fmt(r.other_mean)} | "
+                      f"{r.mean_difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.n_seeds} | **{r.verdict}** |"
+                      for r in v.itertuples()]
+            parts.append("")
+        hard = folder / "hard" / "metrics.csv"
+        easy = folder / "easy" / "metrics.csv"
+        if hard.exists():
+            scores = pd.read_csv(hard)
+            audio = scores[(scores["group"] != "conditional") & ~scores["method"].str.contains("|".join(LYRICS_READERS))]
+            parts += ["Audio only (hard notebook, K-Means with k = number of genres):", "",
+                      *_table(audio, ["nmi_genre", "ari_genre", "purity_genre", "acc_genre"]), ""]
+        elif easy.exists():
+            parts += ["Easy notebook (K-Means with k = number of genres):", "",
+                      *_table(pd.read_csv(easy), ["nmi_genre", "ari_genre", "purity_genre", "silhouette"]), ""]
+        quality = folder / "medium" / "lyrics_quality.csv"
+        if quality.exists():
+            q = pd.read_csv(quality)
+            parts += ["Whisper base on these songs (medium notebook; WER against the whole song's lyrics, which the "
+                      "30-s excerpt only partly holds, so also the share of heard words found in the lyrics):", "",
+                      "| language | tracks | WER | heard words in lyrics | language detected | passed as speech | "
+                      "no speech | repetitive | low confidence | too few words | s per track |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|"]
+            parts += [f"| {r.language} | {r.tracks} | {_fmt(r.wer, 2)} | {_fmt(r.words_in_lyrics, 2)} | "
+                      f"{_fmt(r.language_detection_accuracy, 2)} | {_fmt(r.share_speech, 2)} | {_fmt(r.share_no_speech, 2)} | "
+                      f"{_fmt(r.share_repetitive, 2)} | {_fmt(r.share_low_confidence, 2)} | {_fmt(r.share_too_few_words, 2)} | "
+                      f"{_fmt(r.seconds_per_track, 2)} |" for r in q.itertuples()]
+            parts.append("")
+        medium = folder / "medium" / "metrics.csv"
+        if medium.exists():
+            m = pd.read_csv(medium)
+            km = m[m["algorithm"] == "kmeans"].assign(method=lambda d: d["representation"])
+            cols = [c for c in ["nmi_genre", "nmi_language", "noise_share"] if c in km and km[c].notna().any()]
+            parts += ["Medium notebook, K-Means (k = number of genres) on each representation "
+                      "(noise share: tracks without text in the lyrics-only rows):", "",
+                      *_table(km, cols, {"lyrics used": km.drop_duplicates("method").set_index("method")["lyrics"]
+                                         .fillna("")}), ""]
+        language = folder / "medium" / "language_clusters.csv"
+        if language.exists():
+            lang = pd.read_csv(language)
+            g = lang.groupby("representation", sort=False)["nmi_language"].agg(["mean", "std", "count"])
+            parts += [f"Clustering for language (K-Means, k = number of languages = {int(lang['k'].iloc[0])}), "
+                      "language NMI: " + "; ".join(f"{rep} {r['mean']:.3f} ± {r['std']:.3f}" for rep, r in g.iterrows())
+                      + ".", ""]
+    gate = real_root / "whisper_gate.csv"
+    if gate.exists():
+        table = pd.read_csv(gate)
+        parts += ["#### Whisper's gate on real audio (`benchmarks/whisper_gate.py`)", "",
+                  "Share of tracks whose transcript passes as speech, by Whisper's own rules only and with the "
+                  "project's gate (`utils.WHISPER_GATE`); GTZAN's classical and jazz clips hold no singing, so what "
+                  "passes there is a false accept:", "",
+                  "| data | group | tracks | passed, Whisper's rules | passed, with the gate |", "|---|---|---|---|---|"]
+        parts += [f"| {r.data} | {r.group} | {r.tracks} | {r.passed_whisper_rules:.2f} | {r.passed_gate:.2f} |"
+                  for r in table.itertuples()]
+        parts.append("")
+    return "\n".join(parts).strip()
+
+
+def render(readme: str, block: str, start: str = START, end: str = END) -> str:
     """Return the README text with the block between the markers replaced."""
-    if START not in readme or END not in readme:
-        raise ValueError(f"README.md needs the markers {START} and {END}")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{block}\n{END}{tail}"
+    if start not in readme or end not in readme:
+        raise ValueError(f"README.md needs the markers {start} and {end}")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}\n{end}{tail}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
-    updated = render(readme, results_markdown())
+    updated = render(render(readme, results_markdown()), real_markdown(), REAL_START, REAL_END)
     if args.check:
         if updated != readme:
             sys.exit("README.md results tables differ from results/*/metrics.csv: run `python scripts/update_readme.py`")

@@ -1,0 +1,98 @@
+"""What the three notebooks cost at GTZAN scale (1,000 tracks of 30 s) on this machine, measured per unit and scaled.
+
+    python benchmarks/cost_at_scale.py [--tracks 1000] [--sample 16]
+
+Measures on real clips (../shared/data/songs_en_de, 30-s previews; else the demo), with the
+notebooks' settings: decoding + MFCC statistics + log-mel patches per track, Whisper base
+transcription per track, the Whisper encoder embedding per track, and one training epoch of
+the conv VAE and of the MLP VAE per 1,000 tracks. The whole pipeline is then estimated from
+how many models the notebooks train and for how many epochs the held-out rule let them run
+(the committed model_selection.csv files of the default run), scaled to --tracks. Nothing is
+cached here (every number is a fresh measurement); prints one table and the estimate.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import utils  # noqa: E402
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tracks", type=int, default=1000)
+    ap.add_argument("--sample", type=int, default=16, help="tracks to time the per-track stages on")
+    args = ap.parse_args(argv)
+    songs = ROOT.parent / "shared" / "data" / "songs_en_de"
+    tracks, _ = (utils.load_tracks("folder", songs, verbose=False) if songs.exists()
+                 else utils.load_tracks("demo", verbose=False))
+    sample = tracks.iloc[:args.sample].reset_index(drop=True)
+    conv = utils.CONV_VAE_SETTINGS
+    n = len(sample)
+    per_track = {
+        "decode + MFCC statistics + log-mel patches": timed(lambda: (
+            utils.extract_mfcc_stats(sample, n_jobs=1, cache_dir=None, verbose=False),
+            utils.extract_logmel_patches(sample, conv["n_mels"], conv["patch_frames"], conv["n_patches"],
+                                         hop_length=conv["hop_length"], n_jobs=1, cache_dir=None, verbose=False))) / n,
+        "Whisper base transcription": timed(lambda: utils.transcribe(sample.assign(lyrics=None), "base",
+                                                                     cache_dir=None, verbose=False)) / n,
+        "Whisper base encoder embedding": timed(lambda: utils.whisper_audio_embeddings(sample, "base", cache_dir=None,
+                                                                                       verbose=False)) / n,
+    }
+    rng = np.random.default_rng(0)
+    patches = rng.normal(size=(200 * conv["n_patches"], 1, conv["n_mels"], conv["patch_frames"])).astype(np.float32)
+    model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
+    conv_epoch = timed(lambda: utils.train_vae(model, patches, epochs=1, batch_size=conv["batch_size"], n_threads=2,
+                                               verbose=False)) * 1000 / 200
+    X = rng.normal(size=(1000, 290)).astype(np.float32)
+    easy = utils.EASY_VAE_SETTINGS
+    mlp_epoch = timed(lambda: utils.train_vae(utils.VAE(290, easy["latent_dim"], easy["hidden_dim"]), X, epochs=1,
+                                              batch_size=easy["batch_size"], verbose=False))
+    rows = [{"stage": k, "seconds per track": v, f"seconds for {args.tracks} tracks": v * args.tracks}
+            for k, v in per_track.items()]
+    rows += [{"stage": "conv VAE, one epoch", "seconds per track": conv_epoch / 1000,
+              f"seconds for {args.tracks} tracks": conv_epoch * args.tracks / 1000},
+             {"stage": "MLP VAE, one epoch", "seconds per track": mlp_epoch / 1000,
+              f"seconds for {args.tracks} tracks": mlp_epoch * args.tracks / 1000}]
+    table = pd.DataFrame(rows)
+    print(f"Measured on {n} tracks ({'real songs' if songs.exists() else 'the demo'}), 2 threads:")
+    print(table.round(3).to_string(index=False))
+    epochs = {}
+    for task in ("easy", "medium", "hard"):
+        path = ROOT / "results" / task / "model_selection.csv"
+        if path.exists():
+            sel = pd.read_csv(path)
+            kind = np.where(sel["model"].str.contains("MLP|size", regex=True) | (task == "easy"), "mlp", "conv")
+            epochs[task] = sel.assign(kind=kind).groupby("kind")["epochs_run"].sum().to_dict()
+    print("\nEpochs the default run trained (model_selection.csv; trained once where notebooks share a cached model):",
+          epochs)
+    scale = args.tracks / 1000
+    conv_epochs = sum(e.get("conv", 0) for e in epochs.values())
+    mlp_epochs = sum(e.get("mlp", 0) for e in epochs.values())
+    estimate = {"features": per_track["decode + MFCC statistics + log-mel patches"] * args.tracks,
+                "Whisper transcription (every track without known lyrics)":
+                    per_track["Whisper base transcription"] * args.tracks,
+                "Whisper encoder": per_track["Whisper base encoder embedding"] * args.tracks,
+                "conv models": conv_epochs * conv_epoch * scale, "MLP models": mlp_epochs * mlp_epoch * scale}
+    print(f"\nEstimated wall time of the three notebooks at {args.tracks} tracks (clustering, UMAP and figures "
+          "not included):")
+    for stage, seconds in estimate.items():
+        print(f"  {stage:<58} {seconds / 60:6.1f} min")
+    print(f"  {'total':<58} {sum(estimate.values()) / 60:6.1f} min")
+
+
+if __name__ == "__main__":
+    main()
