@@ -1903,6 +1903,21 @@ def compare_methods(scores: pd.DataFrame, target: str, others: list[str], metric
     return "\n".join(lines)
 
 
+def describe_language_confound(tracks: pd.DataFrame) -> str | None:
+    """Return a note when language and genre are confounded (every genre holds a single language,
+    as when two sources are pooled, e.g. an English and a Bangla collection), else None: then
+    a representation that separates the sources scores on language as well, whatever it hears."""
+    known = tracks.dropna(subset=["genre", "language"])
+    if known.empty or known["language"].nunique() < 2:
+        return None
+    per_genre = known.groupby("genre")["language"].nunique()
+    if per_genre.max() > 1:
+        return None
+    return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
+            f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
+            "source: language scores here also measure genre and source, not only what is sung.")
+
+
 def verdict(comparisons: pd.DataFrame, target: str, other: str, metric: str = "nmi_genre") -> str | None:
     """Return the verdict of ``target`` against ``other`` on ``metric`` from a
     :func:`paired_differences` table ('higher', 'lower' or 'level'), or None when not compared."""

@@ -12,7 +12,9 @@ figures go to results/real/<set>/<task>/, the executed notebook to data/real_run
 message, never a failure. At the end, results/real/<set>/run.json records the data, the
 tracks, the time per notebook and the code hash (scripts/provenance.py), and
 results/real/verdicts.csv collects every "VAE vs PCA + K-Means" verdict the notebooks
-computed (paired per-seed differences), which the README shows.
+computed (paired per-seed differences), which the README shows. Then two benchmarks on the same
+data: Whisper's gate (benchmarks/whisper_gate.py) and VAE pipelines with and without UMAP
+(benchmarks/real_vae_directions.py).
 """
 from __future__ import annotations
 
@@ -150,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         import whisper_gate
 
         whisper_gate.main(["--data", str(args.data), "--out", str(args.results / "whisper_gate.csv")])
+        if (args.data / REAL_SETS["gtzan_features"]["path"]).exists() and not args.quick:
+            import real_vae_directions   # VAE pipelines against PCA + K-Means, with and without UMAP
+
+            real_vae_directions.main(["--table", str(args.data / REAL_SETS["gtzan_features"]["path"]),
+                                      "--out", str(args.results / "vae_directions.csv")])
     if args.results == RESULTS:
         import update_readme
 

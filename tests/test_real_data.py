@@ -181,3 +181,12 @@ def test_medium_on_real_gtzan_clips_without_lyrics(small_real_data, tmp_path):
     assert medium[medium.algorithm == "dbscan"]["n_clusters"].notna().all()
     executed = (out / "_notebooks" / "gtzan_clips" / "02_medium.ipynb").read_text()
     assert "tracks last less than the" in executed                     # GTZAN prefixes of 15-20 s
+
+
+def test_language_confounded_with_genre_is_said():
+    pooled = pd.DataFrame({"genre": ["rock", "rock", "baul", "baul"], "language": ["en", "en", "bn", "bn"]})
+    note = utils.describe_language_confound(pooled)
+    assert note.startswith("NOTE: every genre in this data holds a single language (2 genres, 2 languages)")
+    mixed = pooled.assign(language=["en", "bn", "bn", "bn"])
+    assert utils.describe_language_confound(mixed) is None
+    assert utils.describe_language_confound(pooled.assign(language=None)) is None
