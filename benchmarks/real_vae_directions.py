@@ -2,8 +2,9 @@
 
     python benchmarks/real_vae_directions.py [--table ../shared/data/gtzan/features_30_sec.csv] [--seeds 5]
 
-Every pipeline is label-free: the easy notebook's MLP VAE (its settings and held-out stopping
-rule, utils.fit_easy_vae), its latent means clustered by K-Means directly, after UMAP to a few
+Every pipeline is label-free: the MLP VAE of utils.EASY_VAE_SETTINGS (latent size 16, the
+held-out stopping rule; utils.fit_easy_vae; the easy notebook's own size choice on this table is
+in its model_selection.csv), its latent means clustered by K-Means directly, after UMAP to a few
 dimensions (a common clustering-friendly step), or by a Gaussian mixture; PCA with as many
 components as the latent, through the same steps, is the matching baseline, so a gain that
 UMAP or the mixture gives PCA as well is not credited to the VAE. Genre labels only score.
