@@ -823,47 +823,38 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
     device = torch.device(device)
     if device.type != "cpu":
         params["device"] = device.type
+    pooled = []
 
     def compute():
         import whisper
 
-        import offline_models
-
-        previous = torch.get_num_threads()
-        torch.set_num_threads(n_threads)
-        try:
-            wmodel = offline_models.load_whisper(model, cache_dir=Path(CACHE_DIR) / "models", device=device)
+        rows = []
+        for wmodel, features, n_samples, seconds_start in _whisper_encoder_batches(
+                tracks, model, clip_seconds, batch_size, n_threads, device, f"whisper {model}", verbose):
             options = whisper.DecodingOptions(task="transcribe", language=language if wmodel.is_multilingual
                                               else "en", temperature=0.0, fp16=device.type == "cuda",
                                               without_timestamps=True, sample_len=sample_len)
-            rows = []
-            paths = list(tracks["path"])
-            bar = progress(total=len(paths), desc=f"whisper {model}", disable=not verbose)
-            for i in range(0, len(paths), batch_size):
-                start = time.perf_counter()
-                batch = paths[i:i + batch_size]
-                mels, _ = _whisper_mels(batch, wmodel, clip_seconds, device)
-                with torch.no_grad():
-                    features = wmodel.embed_audio(mels)            # the encoder runs once per clip
-                    if wmodel.is_multilingual:
-                        _, probs = wmodel.detect_language(features)
-                    else:
-                        probs = [{"en": 1.0}] * len(batch)
-                    results = whisper.decode(wmodel, features, options)
-                seconds = (time.perf_counter() - start) / len(batch)
-                for result, prob in zip(results, probs):
-                    rows.append(dict(raw_text=result.text.strip(), language=result.language,
-                                     language_prob=float(prob.get(result.language, np.nan)),
-                                     no_speech_prob=float(result.no_speech_prob),
-                                     avg_logprob=float(result.avg_logprob),
-                                     compression_ratio=float(result.compression_ratio), seconds=seconds))
-                bar.update(len(batch))
-            bar.close()
-        finally:
-            torch.set_num_threads(previous)
+            with torch.no_grad():
+                if wmodel.is_multilingual:
+                    _, probs = wmodel.detect_language(features)
+                else:
+                    probs = [{"en": 1.0}] * len(n_samples)
+                results = whisper.decode(wmodel, features, options)
+            pooled.append(_pool_encoder_output(features, n_samples))
+            seconds = (time.perf_counter() - seconds_start) / len(n_samples)
+            for result, prob in zip(results, probs):
+                rows.append(dict(raw_text=result.text.strip(), language=result.language,
+                                 language_prob=float(prob.get(result.language, np.nan)),
+                                 no_speech_prob=float(result.no_speech_prob),
+                                 avg_logprob=float(result.avg_logprob),
+                                 compression_ratio=float(result.compression_ratio), seconds=seconds))
         return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
     result = cached("transcripts", params, tracks, compute, cache_dir, verbose)
+    if pooled:   # the encoder ran here: keep its embedding, so whisper_audio_embeddings need not run it again
+        encoder_params = {k: params[k] for k in ("model", "clip_seconds", "device") if k in params}
+        cached("whisper_encoder", encoder_params, tracks, lambda: {"embeddings": np.concatenate(pooled)}, cache_dir,
+               verbose)
     table = pd.DataFrame({k: result[k] for k in result})
     table.insert(0, "track_id", tracks["track_id"].to_numpy())
     table["seconds_audio"] = np.minimum(audio_durations(tracks), clip_seconds)
@@ -918,6 +909,42 @@ def _whisper_mels(paths: list[str], wmodel, clip_seconds: float, device) -> tupl
     return mels.to(device), [min(len(a), whisper.audio.N_SAMPLES) for a in audio]
 
 
+def _whisper_encoder_batches(tracks: pd.DataFrame, model: str, clip_seconds: float, batch_size: int, n_threads: int,
+                             device: torch.device, desc: str, verbose: bool):
+    """Yield ``(wmodel, features, n_samples, start)`` per batch of ``batch_size`` tracks: the loaded
+    Whisper model, its encoder output for the batch (batch, 1500 frames, width), the audio
+    samples each clip holds before the padding, and the batch's start time (perf_counter).
+    Torch runs on ``n_threads`` threads meanwhile; a progress bar counts the tracks."""
+    import offline_models
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        wmodel = offline_models.load_whisper(model, cache_dir=Path(CACHE_DIR) / "models", device=device)
+        paths = list(tracks["path"])
+        bar = progress(total=len(paths), desc=desc, disable=not verbose)
+        for i in range(0, len(paths), batch_size):
+            start = time.perf_counter()
+            mels, n_samples = _whisper_mels(paths[i:i + batch_size], wmodel, clip_seconds, device)
+            with torch.no_grad():
+                features = wmodel.embed_audio(mels)            # the encoder runs once per clip
+            yield wmodel, features, n_samples, start
+            bar.update(len(n_samples))
+        bar.close()
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _pool_encoder_output(features: torch.Tensor, n_samples: list[int]) -> np.ndarray:
+    """Return each clip's encoder output averaged over the frames that hold audio (padding left out)."""
+    import whisper
+
+    features = features.float().cpu().numpy()
+    frames_per_sample = features.shape[1] / whisper.audio.N_SAMPLES
+    return np.stack([f[:max(1, int(round(n * frames_per_sample)))].mean(axis=0)
+                     for f, n in zip(features, n_samples)]).astype(np.float32)
+
+
 def whisper_audio_embeddings(tracks: pd.DataFrame, model: str = "base", clip_seconds: float = 30.0,
                              batch_size: int = 8, n_threads: int = 2, device: str | torch.device = "cpu",
                              cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> np.ndarray:
@@ -925,7 +952,9 @@ def whisper_audio_embeddings(tracks: pd.DataFrame, model: str = "base", clip_sec
     shape (n_tracks, encoder width: 512 for base): a pretrained audio embedding, no training.
 
     The encoder sees the central ``clip_seconds`` (padded to Whisper's 30-s window); the frames
-    of the padding are left out of the mean. Cached like the transcripts.
+    of the padding are left out of the mean. Cached like the transcripts; :func:`transcribe`
+    on the same tracks stores it from its own encoder pass, so after a transcription this
+    costs nothing.
     """
     params = dict(model=model, clip_seconds=clip_seconds)
     device = torch.device(device)
@@ -933,28 +962,10 @@ def whisper_audio_embeddings(tracks: pd.DataFrame, model: str = "base", clip_sec
         params["device"] = device.type
 
     def compute():
-        import whisper
-
-        import offline_models
-
-        previous = torch.get_num_threads()
-        torch.set_num_threads(n_threads)
-        try:
-            wmodel = offline_models.load_whisper(model, cache_dir=Path(CACHE_DIR) / "models", device=device)
-            paths, rows = list(tracks["path"]), []
-            bar = progress(total=len(paths), desc=f"whisper {model} encoder", disable=not verbose)
-            for i in range(0, len(paths), batch_size):
-                mels, n_samples = _whisper_mels(paths[i:i + batch_size], wmodel, clip_seconds, device)
-                with torch.no_grad():
-                    features = wmodel.embed_audio(mels).float().cpu().numpy()   # (batch, 1500 frames, width)
-                frames_per_sample = features.shape[1] / whisper.audio.N_SAMPLES
-                for f, n in zip(features, n_samples):
-                    rows.append(f[:max(1, int(round(n * frames_per_sample)))].mean(axis=0))
-                bar.update(len(n_samples))
-            bar.close()
-        finally:
-            torch.set_num_threads(previous)
-        return {"embeddings": np.stack(rows).astype(np.float32)}
+        batches = _whisper_encoder_batches(tracks, model, clip_seconds, batch_size, n_threads, device,
+                                           f"whisper {model} encoder", verbose)
+        return {"embeddings": np.concatenate([_pool_encoder_output(features, n_samples)
+                                              for _, features, n_samples, _ in batches])}
 
     return cached("whisper_encoder", params, tracks, compute, cache_dir, verbose)["embeddings"]
 
@@ -1394,7 +1405,8 @@ def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: n
               epochs: int = 200, lr: float = 1e-3, batch_size: int = 32, beta: float = 1.0, warmup_epochs: int = 50,
               weight_decay: float = 1e-4, side_weight: float = 1.0, seed: int = 0, X_val: np.ndarray | None = None,
               side_val: np.ndarray | None = None, condition_val: np.ndarray | None = None, patience: int | None = None,
-              n_threads: int = 1, device: str | torch.device = "cpu", verbose: bool = True) -> pd.DataFrame:
+              epoch_rows: int | None = None, n_threads: int = 1, device: str | torch.device = "cpu",
+              verbose: bool = True) -> pd.DataFrame:
     """Train ``model`` on rows of X (and, per row, its ``side`` vector and one-hot ``condition``)
     with Adam and a linear KL warm-up; return the per-epoch history.
 
@@ -1405,7 +1417,10 @@ def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: n
     when the held-out loss has not improved for that many epochs after the warm-up, ``epochs``
     being the cap, and the weights of the best epoch are restored (column ``selected`` marks it):
     the stopping point is chosen without labels. Batches are drawn on the CPU with a seeded
-    generator and moved to ``device``.
+    generator and moved to ``device``. With ``epoch_rows`` smaller than X, an epoch trains on the
+    next ``epoch_rows`` rows of a seeded stream of permutations of X instead of on all of it: an
+    epoch (and with it the cap, the warm-up and the patience) then costs the same optimiser
+    steps at any data size; with ``epoch_rows`` >= len(X) (or None) an epoch is one pass over X.
     """
     device = torch.device(device)
     previous_threads = torch.get_num_threads()
@@ -1415,19 +1430,25 @@ def train_vae(model, X: np.ndarray, side: np.ndarray | None = None, condition: n
     take = _batches(X, side, condition, device)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history, best, best_state = [], np.inf, None
+    history, best, best_state, stream = [], np.inf, None, torch.empty(0, dtype=torch.long)
     for epoch in progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
         model.train()
         totals = np.zeros(3)
-        for idx in torch.randperm(len(X), generator=generator).split(batch_size):
+        if epoch_rows is None or epoch_rows >= len(X):
+            rows = torch.randperm(len(X), generator=generator)
+        else:   # the next epoch_rows rows of a stream of permutations
+            while len(stream) < epoch_rows:
+                stream = torch.cat([stream, torch.randperm(len(X), generator=generator)])
+            rows, stream = stream[:epoch_rows], stream[epoch_rows:]
+        for idx in rows.split(batch_size):
             x, s, c = take(idx)
             terms = vae_loss(model(x, s, c), x, s, kl_weight, side_weight)
             optimiser.zero_grad()
             terms["loss"].backward()
             optimiser.step()
             totals += np.array([terms["loss"].item(), terms["reconstruction"].item(), terms["kl"].item()]) * len(idx)
-        totals /= len(X)
+        totals /= len(rows)
         history.append(dict(epoch=epoch, loss=totals[0], reconstruction=totals[1], kl=totals[2],
                             kl_weight=kl_weight))
         if X_val is not None:
@@ -1483,8 +1504,12 @@ EASY_VAE_SETTINGS = dict(latent_dim=16, hidden_dim=512, epochs=400, warmup_epoch
 # checked against both notebooks' parameters by tests/test_notebooks.py, so the hard notebook's
 # beta = 1 model is the medium's. latent_dim: the size with the lowest held-out negative ELBO in the
 # medium notebook's latent-size study (results/medium/hyperparameter_study.csv).
+# epoch_rows: an epoch trains on at most this many patches (see train_vae), the training patches of
+# the 200-track default (160 tracks x 8); larger data sets cycle through theirs, so the cost of
+# training stays that of the default run (benchmarks/cost_at_scale.py), which it leaves unchanged.
 CONV_VAE_SETTINGS = dict(n_mels=64, patch_frames=64, hop_length=1024, n_patches=8, latent_dim=32, channels=16,
-                         epochs=40, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=5)
+                         epochs=40, warmup_epochs=10, lr=1e-3, batch_size=64, val_fraction=0.2, patience=5,
+                         epoch_rows=1280)
 MODEL_CLASSES = {"mlp": VAE, "conv": ConvVAE}
 
 
@@ -1560,7 +1585,8 @@ def fit_selected(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, n_
     ``selection`` is a row for ``model_selection.csv``. No label is used. X holds ``n_tracks``
     consecutive groups of equally many rows (patches); for one row per track leave it None."""
     n_tracks = n_tracks or len(X)
-    held = np.repeat(split_tracks(n_tracks, val_fraction, seed), len(X) // n_tracks)
+    held_tracks = split_tracks(n_tracks, val_fraction, seed)
+    held = np.repeat(held_tracks, len(X) // n_tracks)
 
     def part(a, mask):
         return None if a is None else a[mask]
@@ -1569,9 +1595,8 @@ def fit_selected(kind: str, X: np.ndarray, model_kwargs: dict, seed: int = 0, n_
                                condition=part(condition, ~held), name=name, X_val=X[held],
                                side_val=part(side, held), condition_val=part(condition, held), patience=patience,
                                **kwargs)
-    return model, history, {**selection_row(name or kind, seed, history), "train_tracks": int(n_tracks - held.sum()
-                                                                                               // max(1, len(X) // n_tracks)),
-                            "heldout_tracks": int(held.sum() // max(1, len(X) // n_tracks))}
+    return model, history, {**selection_row(name or kind, seed, history),
+                            "train_tracks": int((~held_tracks).sum()), "heldout_tracks": int(held_tracks.sum())}
 
 
 def fit_easy_vae(X: np.ndarray, seed: int = 0, name: str = "easy MLP VAE", device: str | torch.device = "cpu",

@@ -4,13 +4,16 @@
 
 Measures on real clips (../shared/data/songs_en_de, 30-s previews; else the demo), with the
 notebooks' settings: decoding + MFCC statistics + log-mel patches per track, Whisper base
-transcription per track, the Whisper encoder embedding per track, and one training epoch of
-the conv VAE and of the MLP VAE per 1,000 tracks. The whole pipeline is then estimated from
-how many models the notebooks train and for how many epochs the held-out rule let them run
-(the committed model_selection.csv files of the default run, each model counted once), scaled to
---tracks. Nothing is
-cached here (every number is a fresh measurement); prints one table and the estimate and
-writes both to results/real/cost_at_scale.csv (the README shows it).
+transcription per track (which also yields the encoder embedding), the Whisper encoder alone
+per track (tracks with known lyrics), and one conv VAE epoch at --tracks (utils.CONV_VAE_SETTINGS:
+2 threads, batch 64, at most epoch_rows training patches, plus the held-out pass over a fifth of
+the tracks), timed after a warm-up epoch, and one MLP VAE epoch. The levers, one conv epoch by
+threads and batch size, are printed too. The whole pipeline is then estimated from how many
+models the notebooks train and for how many epochs the held-out rule let them run (the committed
+model_selection.csv files of the default run, each model counted once), scaled to --tracks.
+Nothing is cached here (every number is a fresh measurement); prints the table and the estimate
+and writes both to results/real/cost_at_scale.csv (the README shows it). The measured wall time
+of the three notebooks at 1,000 tracks is benchmarks/time_at_scale.py.
 """
 from __future__ import annotations
 
@@ -21,9 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from common import write_table  # noqa: E402
 import utils  # noqa: E402
 
 
@@ -56,21 +62,37 @@ def main(argv: list[str] | None = None) -> None:
                                                                                        verbose=False)) / n,
     }
     rng = np.random.default_rng(0)
-    patches = rng.normal(size=(200 * conv["n_patches"], 1, conv["n_mels"], conv["patch_frames"])).astype(np.float32)
+    shape = (1, conv["n_mels"], conv["patch_frames"])
+    train_rows = min(conv["epoch_rows"], int(args.tracks * (1 - conv["val_fraction"])) * conv["n_patches"])
+    heldout = rng.normal(size=(int(args.tracks * conv["val_fraction"]) * conv["n_patches"], *shape)).astype(np.float32)
+    patches = rng.normal(size=(train_rows, *shape)).astype(np.float32)
+
+    def conv_epoch_seconds(n_threads: int, batch_size: int, epochs: int = 3) -> float:
+        model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
+        utils.train_vae(model, patches, epochs=1, batch_size=batch_size, n_threads=n_threads, verbose=False)   # warm-up
+        return timed(lambda: utils.train_vae(model, patches, epochs=epochs, batch_size=batch_size, n_threads=n_threads,
+                                             verbose=False)) / epochs
+
+    print(f"Levers: one conv VAE epoch ({train_rows} patches) by threads and batch size, seconds:")
+    for n_threads in (1, 2):
+        print("  " + ", ".join(f"{n_threads} thread(s) batch {b}: {conv_epoch_seconds(n_threads, b):.2f}"
+                               for b in (64, 128, 256)), flush=True)
+    torch.set_num_threads(2)
     model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
-    conv_epoch = timed(lambda: utils.train_vae(model, patches, epochs=1, batch_size=conv["batch_size"], n_threads=2,
-                                               verbose=False)) * 1000 / 200
-    X = rng.normal(size=(1000, 290)).astype(np.float32)
+    utils.heldout_loss(model, heldout[:64])   # warm-up
+    conv_epoch = conv_epoch_seconds(2, conv["batch_size"]) + timed(lambda: utils.heldout_loss(model, heldout))
+    X = rng.normal(size=(args.tracks, 290)).astype(np.float32)
     easy = utils.EASY_VAE_SETTINGS
-    mlp_epoch = timed(lambda: utils.train_vae(utils.VAE(290, easy["latent_dim"], easy["hidden_dim"]), X, epochs=1,
-                                              batch_size=easy["batch_size"], verbose=False))
+    mlp_model = utils.VAE(290, easy["latent_dim"], easy["hidden_dim"])
+    utils.train_vae(mlp_model, X, epochs=1, batch_size=easy["batch_size"], verbose=False)   # warm-up
+    mlp_epoch = timed(lambda: utils.train_vae(mlp_model, X, epochs=3, batch_size=easy["batch_size"],
+                                              verbose=False)) / 3
     rows = [{"stage": k, "seconds_per_track": v, "seconds_at_scale": v * args.tracks} for k, v in per_track.items()]
-    rows += [{"stage": "conv VAE, one epoch", "seconds_per_track": conv_epoch / 1000,
-              "seconds_at_scale": conv_epoch * args.tracks / 1000},
-             {"stage": "MLP VAE, one epoch", "seconds_per_track": mlp_epoch / 1000,
-              "seconds_at_scale": mlp_epoch * args.tracks / 1000}]
+    rows += [{"stage": "conv VAE, one epoch (training + held-out pass)", "seconds_per_track": conv_epoch / args.tracks,
+              "seconds_at_scale": conv_epoch},
+             {"stage": "MLP VAE, one epoch", "seconds_per_track": mlp_epoch / args.tracks, "seconds_at_scale": mlp_epoch}]
     table = pd.DataFrame(rows)
-    print(f"Measured on {n} tracks ({'real songs' if songs.exists() else 'the demo'}), 2 threads:")
+    print(f"\nMeasured on {n} tracks ({'real songs' if songs.exists() else 'the demo'}); epochs at {args.tracks} tracks:")
     print(table.round(3).to_string(index=False))
     selections = []
     for task in ("easy", "medium", "hard"):
@@ -87,12 +109,11 @@ def main(argv: list[str] | None = None) -> None:
           epochs.to_dict())
     conv_epochs = int(epochs.xs("conv", level="kind").sum()) if "conv" in fits["kind"].values else 0
     mlp_epochs = int(epochs.xs("mlp", level="kind").sum()) if "mlp" in fits["kind"].values else 0
-    scale = args.tracks / 1000
     estimate = {"features": per_track["decode + MFCC statistics + log-mel patches"] * args.tracks,
                 "Whisper transcription (every track without known lyrics)":
                     per_track["Whisper base transcription"] * args.tracks,
-                "Whisper encoder": per_track["Whisper base encoder embedding"] * args.tracks,
-                "conv models": conv_epochs * conv_epoch * scale, "MLP models": mlp_epochs * mlp_epoch * scale}
+                "Whisper encoder (kept from the transcription's encoder pass)": 0.0,
+                "conv models": conv_epochs * conv_epoch, "MLP models": mlp_epochs * mlp_epoch}
     print(f"\nEstimated wall time of the three notebooks at {args.tracks} tracks (clustering, UMAP and figures "
           "not included):")
     for stage, seconds in estimate.items():
@@ -101,9 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     estimate_rows = [{"stage": f"estimate: {k}", "seconds_per_track": v / args.tracks, "seconds_at_scale": v}
                      for k, v in {**estimate, "total": sum(estimate.values())}.items()]
     out = pd.concat([table, pd.DataFrame(estimate_rows)], ignore_index=True).assign(tracks=args.tracks, measured_on=n)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.out, index=False)
-    print(f"wrote {args.out}")
+    write_table(out, args.out)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from common import write_table  # noqa: E402
 import utils  # noqa: E402
 
 SETS = {"GTZAN clips": ("gtzan", "gtzan/audio_10x10", "genre"), "songs en/de": ("folder", "songs_en_de", "language")}
@@ -54,9 +56,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         print("No real audio found: nothing measured.")
         return table
     print(table.round(2).to_string(index=False))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
-    print(f"wrote {args.out}")
+    write_table(table, args.out)
     return table
 
 

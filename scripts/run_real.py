@@ -4,6 +4,8 @@
     python scripts/run_real.py --only gtzan_clips       # some sets
     python scripts/run_real.py --data /path/to/data     # another root holding the same layout
     python scripts/run_real.py --set mine folder /path/to/songs   # your own folder (or gtzan / features)
+    python scripts/run_real.py --set mine folder /path/to/songs --param LYRICS_SOURCE whisper   # any parameter
+    python scripts/run_real.py --quick --results /tmp/smoke     # smoke mode (default: data/real_runs/quick)
 
 What `make real` runs. Each notebook is executed with papermill with DATASET, DATA_DIR and
 RESULTS_DIR set (and the set's few other parameters, listed in REAL_SETS); its tables and
@@ -59,8 +61,9 @@ VERDICTS = {"easy": ("VAE + K-Means", "PCA + K-Means"), "medium": ("conv VAE (au
 
 
 def run_set(name: str, spec: dict, data_root: Path, quick: bool, results: Path,
-            tasks: list[str] | None = None) -> dict | None:
-    """Run one set's notebooks; return its record for run.json, or None when its data is absent."""
+            tasks: list[str] | None = None, extra: dict | None = None) -> dict | None:
+    """Run one set's notebooks (``extra``: parameters for every notebook, over the set's own);
+    return its record for run.json, or None when its data is absent."""
     import papermill as pm
 
     data_path = (data_root / spec["path"]).resolve()
@@ -68,7 +71,7 @@ def run_set(name: str, spec: dict, data_root: Path, quick: bool, results: Path,
         print(f"{name}: skipped, {data_path} not found ({spec['about']}).")
         return None
     record = {"set": name, "dataset": spec["dataset"], "data": spec["path"], "about": spec["about"],
-              "source": spec["source"], "quick": quick, "seconds": {}}
+              "source": spec["source"], "quick": quick, "parameters": extra or {}, "seconds": {}}
     for task in [t for t in spec["tasks"] if not tasks or t in tasks]:
         notebook = TASKS[task]
         out_dir = results / name / task
@@ -76,7 +79,8 @@ def run_set(name: str, spec: dict, data_root: Path, quick: bool, results: Path,
         executed = (NOTEBOOKS_OUT if not quick else results / "_notebooks") / name / notebook
         executed.parent.mkdir(parents=True, exist_ok=True)
         params = dict(DATASET=spec["dataset"], DATA_DIR=str(data_path), RESULTS_DIR=str(out_dir),
-                      **spec["params"].get(task, {}), **({"QUICK": True, "SEEDS": [0, 1]} if quick else {}))
+                      **{**spec["params"].get(task, {}), **(extra or {})},
+                      **({"QUICK": True, "SEEDS": [0, 1]} if quick else {}))
         print(f"\n=== {name} / {task}: {notebook} with {params}", flush=True)
         start = time.perf_counter()
         pm.execute_notebook(str(ROOT / "notebooks" / notebook), str(executed), parameters=params,
@@ -85,6 +89,16 @@ def run_set(name: str, spec: dict, data_root: Path, quick: bool, results: Path,
         record["executed_notebooks"] = (str(executed.parent.relative_to(ROOT)) if executed.is_relative_to(ROOT)
                                         else str(executed.parent))
     return record
+
+
+def parse_value(text: str):
+    """Return a command-line parameter value as a Python literal (3, 0.5, [0, 1], None), else the text."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def collect_verdicts(results: Path) -> pd.DataFrame:
@@ -110,9 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", nargs=3, metavar=("NAME", "DATASET", "PATH"),
                     help="run your own data instead: a name, gtzan|folder|features, and its folder or table")
     ap.add_argument("--tasks", nargs="*", choices=list(TASKS), help="notebooks to run (default: each set's own)")
+    ap.add_argument("--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="a notebook parameter for every notebook run (a Python literal, else a string)")
     ap.add_argument("--quick", action="store_true", help="smoke mode: QUICK notebooks, two seeds")
-    ap.add_argument("--results", type=Path, default=RESULTS, help="where the results go (results/real)")
+    ap.add_argument("--results", type=Path, default=None,
+                    help="where the results go (results/real; with --quick: data/real_runs/quick, so a smoke run "
+                         "never overwrites the committed results)")
     args = ap.parse_args(argv)
+    if args.results is None:
+        args.results = NOTEBOOKS_OUT / "quick" if args.quick else RESULTS
+    extra = {name: parse_value(value) for name, value in args.param}
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ["MUSIC_VAE_PROGRESS"] = "summary"
     sets = dict(REAL_SETS)
@@ -127,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ran = 0
     for name, spec in sets.items():
-        record = run_set(name, spec, args.data, args.quick, args.results, args.tasks)
+        record = run_set(name, spec, args.data, args.quick, args.results, args.tasks, extra)
         if record is None:
             continue
         ran += 1

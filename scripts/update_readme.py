@@ -171,11 +171,21 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         table = pd.read_csv(cost)
         parts += [f"#### Cost at GTZAN scale (`benchmarks/cost_at_scale.py`, {int(table['tracks'].iloc[0])} tracks of 30 s, "
                   "2 CPU cores)", "",
-                  f"Per-track costs measured on {int(table['measured_on'].iloc[0])} real songs; training per epoch on "
-                  "1,000 tracks; the estimate counts the epochs the default run's models trained:", "",
+                  f"Per-track costs measured on {int(table['measured_on'].iloc[0])} real songs; a training epoch at "
+                  "this scale (a conv epoch trains on at most `EPOCH_PATCHES` = 1,280 patches, then the held-out "
+                  "pass); the estimate counts the epochs the default run's models trained:", "",
                   "| stage | s per track | minutes at this scale |", "|---|---|---|"]
-        parts += [f"| {r.stage} | {r.seconds_per_track:.3f} | {r.seconds_at_scale / 60:.1f} |" for r in table.itertuples()]
+        parts += [f"| {r.stage} | {r.seconds_per_track:.4f} | {r.seconds_at_scale / 60:.2f} |"
+                  for r in table.itertuples()]
         parts.append("")
+    timed = real_root / "time_at_scale.csv"
+    if timed.exists():
+        table = pd.read_csv(timed)
+        total = table[table["notebook"] == "total"].iloc[0]
+        parts += [f"Measured (`benchmarks/time_at_scale.py`): the three notebooks on {int(total['tracks'])} tracks "
+                  f"(the {int(total['songs'])} real songs listed {int(total['copies'])} times), Whisper on every "
+                  "track, from an empty cache: "
+                  + ", ".join(f"{r.notebook} {r.minutes:.1f} min" for r in table.itertuples()) + ".", ""]
     gate = real_root / "whisper_gate.csv"
     if gate.exists():
         table = pd.read_csv(gate)

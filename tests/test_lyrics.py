@@ -53,6 +53,17 @@ def test_packaged_base_transcribes_english_speech(english_clip, whisper_base, tm
     assert utils.word_error_rate(SENTENCE, row["text"]) < 0.2, row["text"]
 
 
+def test_transcription_stores_the_encoder_embedding(english_clip, tmp_path, capsys):
+    """Whisper's encoder runs once per track: the transcription keeps its mean-pooled output,
+    which then loads from the cache and equals a fresh encoder pass."""
+    utils.transcribe(english_clip, "base", cache_dir=tmp_path)
+    assert "whisper_encoder: saved" in capsys.readouterr().out
+    stored = utils.whisper_audio_embeddings(english_clip, "base", cache_dir=tmp_path)
+    assert "whisper_encoder: loaded" in capsys.readouterr().out
+    fresh = utils.whisper_audio_embeddings(english_clip, "base", cache_dir=None, verbose=False)
+    assert stored.shape == (1, 512) and np.array_equal(stored, fresh)
+
+
 def test_tiny_en_loads_and_gives_word_timestamps(english_clip):
     model = offline_models.load_whisper("tiny.en")
     assert not model.is_multilingual

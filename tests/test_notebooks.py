@@ -189,7 +189,8 @@ def test_conv_parameters_are_the_shared_conv_settings(name):
     params = notebook_parameters(name)
     names = {"n_mels": "N_MELS", "patch_frames": "PATCH_FRAMES", "hop_length": "HOP_LENGTH", "n_patches": "N_PATCHES",
              "latent_dim": "LATENT_DIM", "channels": "CHANNELS", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
-             "lr": "LR", "batch_size": "BATCH_SIZE", "val_fraction": "VAL_FRACTION", "patience": "PATIENCE"}
+             "lr": "LR", "batch_size": "BATCH_SIZE", "val_fraction": "VAL_FRACTION", "patience": "PATIENCE",
+             "epoch_rows": "EPOCH_PATCHES"}
     assert {key: params[p] for key, p in names.items()} == utils.CONV_VAE_SETTINGS
     assert params["DEVICE"] == "auto" and params["QUICK"] is False
 

@@ -190,3 +190,16 @@ def test_language_confounded_with_genre_is_said():
     mixed = pooled.assign(language=["en", "bn", "bn", "bn"])
     assert utils.describe_language_confound(mixed) is None
     assert utils.describe_language_confound(pooled.assign(language=None)) is None
+
+
+def test_quick_runs_never_write_to_the_committed_results_and_params_reach_every_notebook(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(run_real, "run_set", lambda name, spec, data, quick, results, tasks=None, extra=None:
+                        calls.append((name, results, extra)))
+    assert run_real.main(["--data", str(tmp_path), "--quick", "--param", "LYRICS_SOURCE", "whisper",
+                          "--param", "SEEDS", "[0]"]) == 0
+    assert calls and {results for _, results, _ in calls} == {run_real.NOTEBOOKS_OUT / "quick"}
+    assert all(extra == {"LYRICS_SOURCE": "whisper", "SEEDS": [0]} for _, _, extra in calls)
+    calls.clear()
+    run_real.main(["--data", str(tmp_path)])
+    assert {results for _, results, _ in calls} == {run_real.RESULTS}   # a full run writes the committed results
