@@ -14,9 +14,10 @@ figures go to results/real/<set>/<task>/, the executed notebook to data/real_run
 message, never a failure. At the end, results/real/<set>/run.json records the data, the
 tracks, the time per notebook and the code hash (scripts/provenance.py), and
 results/real/verdicts.csv collects every "VAE vs PCA + K-Means" verdict the notebooks
-computed (paired per-seed differences), which the README shows. Then two benchmarks on the same
-data: Whisper's gate (benchmarks/whisper_gate.py) and VAE pipelines with and without UMAP
-(benchmarks/real_vae_directions.py).
+computed (paired per-seed differences), which the README shows. Then three benchmarks on the same
+data: Whisper's gate (benchmarks/whisper_gate.py), VAE pipelines with and without UMAP on the
+feature table (benchmarks/real_vae_directions.py) and the VAE trained on 3-s segments of the
+audio sets (benchmarks/real_segment_vae.py).
 """
 from __future__ import annotations
 
@@ -178,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
 
             real_vae_directions.main(["--table", str(args.data / REAL_SETS["gtzan_features"]["path"]),
                                       "--out", str(args.results / "vae_directions.csv")])
+        if not args.quick:
+            import real_segment_vae   # the VAE trained on 3-s segments of the audio sets, latents averaged
+
+            real_segment_vae.main(["--data", str(args.data), "--out", str(args.results / "segment_directions.csv")])
     if args.results == RESULTS:
         import update_readme
 

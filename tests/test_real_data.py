@@ -81,6 +81,23 @@ def test_short_clips_are_said_so(tmp_path):
     assert utils.describe_short_clips(tracks.iloc[1:], 8, 64, 1024) is None
 
 
+def test_segments_are_evenly_spaced_windows_described_like_tracks(tmp_path):
+    sys.path.insert(0, str(utils.PROJECT_ROOT / "benchmarks"))
+    import real_segment_vae
+
+    rng = np.random.default_rng(0)
+    y = (0.1 * rng.standard_normal(int(10.0 * 22050))).astype(np.float32)
+    sf.write(tmp_path / "clip.wav", y, 22050, subtype="FLOAT")
+    segments = real_segment_vae.segment_mfcc_stats(str(tmp_path / "clip.wav"), n_segments=4, seconds=3.0)
+    assert segments.shape == (4, len(utils.mfcc_feature_names()))
+    length = 3 * 22050
+    for row, start in zip(segments, [0, 7 * 22050 // 3, 14 * 22050 // 3, len(y) - length]):   # first to last window
+        np.testing.assert_allclose(row, utils.compute_mfcc_stats(y[start:start + length]), rtol=1e-4, atol=1e-4)
+    sf.write(tmp_path / "short.wav", y[:22050], 22050)
+    with pytest.raises(ValueError, match="shorter than one 3-s segment"):
+        real_segment_vae.segment_mfcc_stats(str(tmp_path / "short.wav"))
+
+
 def test_stale_real_results_name_the_changed_files(tmp_path):
     for name in provenance.CODE_FILES + ["scripts/run_real.py"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +123,14 @@ def test_real_block_is_generated_from_results(tmp_path):
                    "metric": "nmi_genre", "n_seeds": 2, "target_mean": 0.45, "other_mean": 0.3,
                    "mean_difference": 0.15, "ci_low": -0.5, "ci_high": 0.8, "verdict": "level"}]).to_csv(
         tmp_path / "verdicts.csv", index=False)
+    pd.DataFrame([{"target": "VAE on segments + K-Means", "other": "PCA on segments + K-Means", "metric": "nmi_genre",
+                   "n_seeds": 2, "target_mean": 0.2, "other_mean": 0.25, "mean_difference": -0.05, "ci_low": -0.07,
+                   "ci_high": -0.03, "verdict": "lower", "set": "set_a", "tracks": 12, "segments": 4,
+                   "segment_seconds": 2.5}]).to_csv(tmp_path / "segment_directions.csv", index=False)
     block = update_readme.real_markdown(tmp_path)
+    assert "statistics of 4 segments of 2.5 s per track" in block
+    assert ("| set_a | 12 | VAE on segments + K-Means | 0.200 | PCA on segments + K-Means | 0.250 | "
+            "-0.050 [-0.070, -0.030] | 2 | **lower** |") in block
     assert "#### `set_a`: some real songs" in block and "12 tracks" in block and "easy 1.5 min" in block
     assert "| easy | VAE + K-Means | 0.450 | 0.300 | +0.150 [-0.500, +0.800] | 2 | **level** |" in block
     assert "| VAE + K-Means | 0.450 ± 0.071 |" in block
