@@ -59,12 +59,13 @@ check: setup                         ## reproducibility: re-run everything with 
 	$(PY) scripts/check_reproducible.py
 
 stale:                               ## fail fast, naming the files, if results/ was made by other code than this
+	$(PYTHON) scripts/export_notebook_code.py --check
 	$(PYTHON) scripts/provenance.py --check
 
 test: setup                          ## the whole suite: unit, bad input, notebook smoke runs, Colab bootstrap, README
 	$(PY) -m pytest -q tests
 
-smoke: setup                         ## only the notebook smoke runs (tiny demo, QUICK parameters, temporary folders)
+smoke: setup                         ## only the notebook smoke runs (tiny demo, small parameters, temporary folders)
 	$(PY) -m pytest -q tests/test_notebooks.py
 
 clean-cache:

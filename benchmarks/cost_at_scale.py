@@ -5,8 +5,8 @@
 Measures on real clips (../shared/data/songs_en_de, 30-s previews; else the demo), with the
 notebooks' settings: decoding + MFCC statistics + log-mel patches per track, Whisper base
 transcription per track (which also yields the encoder embedding), the Whisper encoder alone
-per track (tracks with known lyrics), and one conv VAE epoch at --tracks (utils.CONV_VAE_SETTINGS:
-2 threads, batch 64, at most epoch_rows training patches, plus the held-out pass over a fifth of
+per track (tracks with known lyrics), and one conv VAE epoch at --tracks (the medium notebook's parameters:
+2 threads, batch 64, at most EPOCH_SIZE training patches, plus the held-out pass over a fifth of
 the tracks), timed after a warm-up epoch, and one MLP VAE epoch. The levers, one conv epoch by
 threads and batch size, are printed too. The whole pipeline is then estimated from how many
 models the notebooks train and for how many epochs the held-out rule let them run (the committed
@@ -29,7 +29,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
 from common import write_table  # noqa: E402
+from tasks import notebook_parameters  # noqa: E402
 import utils  # noqa: E402
 
 
@@ -49,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     tracks, _ = (utils.load_tracks("folder", songs, verbose=False) if songs.exists()
                  else utils.load_tracks("demo", verbose=False))
     sample = tracks.iloc[:args.sample].reset_index(drop=True)
-    conv = utils.CONV_VAE_SETTINGS
+    medium = notebook_parameters("02_medium.ipynb")   # the conv VAE's settings, as the medium notebook runs it
+    conv = {name.lower(): medium[name] for name in ("N_MELS", "PATCH_FRAMES", "HOP_LENGTH", "N_PATCHES", "LATENT_DIM",
+                                                    "CHANNELS", "BATCH_SIZE", "VAL_FRACTION", "EPOCH_SIZE")}
     n = len(sample)
     per_track = {
         "decode + MFCC statistics + log-mel patches": timed(lambda: (
@@ -63,14 +67,14 @@ def main(argv: list[str] | None = None) -> None:
     }
     rng = np.random.default_rng(0)
     shape = (1, conv["n_mels"], conv["patch_frames"])
-    train_rows = min(conv["epoch_rows"], int(args.tracks * (1 - conv["val_fraction"])) * conv["n_patches"])
+    train_rows = min(conv["epoch_size"], int(args.tracks * (1 - conv["val_fraction"])) * conv["n_patches"])
     heldout = rng.normal(size=(int(args.tracks * conv["val_fraction"]) * conv["n_patches"], *shape)).astype(np.float32)
     patches = rng.normal(size=(train_rows, *shape)).astype(np.float32)
 
     def conv_epoch_seconds(n_threads: int, batch_size: int, epochs: int = 3) -> float:
         model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
-        utils.train_vae(model, patches, epochs=1, batch_size=batch_size, n_threads=n_threads, verbose=False)   # warm-up
-        return timed(lambda: utils.train_vae(model, patches, epochs=epochs, batch_size=batch_size, n_threads=n_threads,
+        utils._train_vae(model, patches, epochs=1, batch_size=batch_size, n_threads=n_threads, verbose=False)   # warm-up
+        return timed(lambda: utils._train_vae(model, patches, epochs=epochs, batch_size=batch_size, n_threads=n_threads,
                                              verbose=False)) / epochs
 
     print(f"Levers: one conv VAE epoch ({train_rows} patches) by threads and batch size, seconds:")
@@ -79,13 +83,13 @@ def main(argv: list[str] | None = None) -> None:
                                for b in (64, 128, 256)), flush=True)
     torch.set_num_threads(2)
     model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
-    utils.heldout_loss(model, heldout[:64])   # warm-up
-    conv_epoch = conv_epoch_seconds(2, conv["batch_size"]) + timed(lambda: utils.heldout_loss(model, heldout))
+    utils._heldout_elbo(model, heldout[:64])   # warm-up
+    conv_epoch = conv_epoch_seconds(2, conv["batch_size"]) + timed(lambda: utils._heldout_elbo(model, heldout))
     X = rng.normal(size=(args.tracks, 290)).astype(np.float32)
     easy = utils.EASY_VAE_SETTINGS
     mlp_model = utils.VAE(290, easy["latent_dim"], easy["hidden_dim"])
-    utils.train_vae(mlp_model, X, epochs=1, batch_size=easy["batch_size"], verbose=False)   # warm-up
-    mlp_epoch = timed(lambda: utils.train_vae(mlp_model, X, epochs=3, batch_size=easy["batch_size"],
+    utils._train_vae(mlp_model, X, epochs=1, batch_size=easy["batch_size"], verbose=False)   # warm-up
+    mlp_epoch = timed(lambda: utils._train_vae(mlp_model, X, epochs=3, batch_size=easy["batch_size"],
                                               verbose=False)) / 3
     rows = [{"stage": k, "seconds_per_track": v, "seconds_at_scale": v * args.tracks} for k, v in per_track.items()]
     rows += [{"stage": "conv VAE, one epoch (training + held-out pass)", "seconds_per_track": conv_epoch / args.tracks,
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             selections.append(sel.assign(kind=kind, task=task))
     fits = pd.concat(selections, ignore_index=True)
     # a model the hard notebook loads from the medium one's cache (beta 1, the easy MLP VAE) is listed twice
-    fits = fits.drop_duplicates(["kind", "seed", "epochs_run", "selected_epoch", "val_elbo_loss"])
+    fits = fits.drop_duplicates(["kind", "seed", "epochs_run", "selected_epoch", "heldout_loss"])
     epochs = fits.groupby(["task", "kind"])["epochs_run"].sum()
     print("\nEpochs the default run trained (model_selection.csv, each model counted once):",
           epochs.to_dict())

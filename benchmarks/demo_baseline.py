@@ -3,7 +3,7 @@
     python benchmarks/demo_baseline.py                 # uses data/demo/full (built if missing)
     python benchmarks/demo_baseline.py --time-build    # also times a fresh build in a temp folder
 
-K-Means on standardised MFCC statistics, k = number of genres, 5 seeds: genre NMI should be
+K-Means on standardized MFCC statistics, k = number of genres, 5 seeds: genre NMI should be
 neither near 0 nor near 1; language NMI should be near 0 (language is independent of genre).
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main() -> None:
         for col in scores:
             scores[col].append(normalized_mutual_info_score(tracks[col], labels))
     for col, vals in scores.items():
-        print(f"K-Means (k={k}) on standardised MFCC statistics: {col} NMI "
+        print(f"K-Means (k={k}) on standardized MFCC statistics: {col} NMI "
               f"{np.mean(vals):.3f} ± {np.std(vals):.3f} over {args.seeds} seeds")
 
 

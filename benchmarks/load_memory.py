@@ -6,7 +6,7 @@ whole file, about +400 MB).
 
 Runs the measurement in a fresh process: imports and a warm-up on a short clip first (so
 library start-up is not counted), then the peak resident memory (ru_maxrss) before and after
-utils.load_tracks, utils.load_audio and the MFCC and log-mel features of the long file.
+utils.load_tracks, loading.load_audio and the MFCC and log-mel features of the long file.
 """
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ import resource, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np, soundfile as sf
 import utils
+from data import loading
 folder = {folder!r}
-warm = utils.load_audio(folder + "/audio/warm/short.wav")
-utils.compute_mfcc_stats(warm); utils.compute_logmel_patches(warm)
+warm = loading.load_audio(folder + "/audio/warm/short.wav")
+utils._compute_mfcc_stats(warm); utils._compute_logmel_patches(warm)
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 base = peak_mb()
@@ -33,8 +34,8 @@ t = time.perf_counter()
 tracks, skipped = utils.load_tracks("folder", folder, verbose=False)
 after_check = peak_mb()
 long_path = tracks.loc[tracks.track_id == "long", "path"].iloc[0]
-y = utils.load_audio(long_path)
-utils.compute_mfcc_stats(y); utils.compute_logmel_patches(y)
+y = loading.load_audio(long_path)
+utils._compute_mfcc_stats(y); utils._compute_logmel_patches(y)
 after_all = peak_mb()
 print(f"tracks loaded: {{len(tracks)}}, skipped: {{len(skipped)}}; clip used: {{len(y) / utils.SR:.1f}} s")
 print(f"peak memory after imports and warm-up: {{base:.0f}} MB")

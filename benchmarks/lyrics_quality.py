@@ -4,7 +4,7 @@
     python benchmarks/lyrics_quality.py --model tiny.en --preset tiny
 
 Per true language (en, bn, instrumental): word error rate, language-detection accuracy
-(instrumental: transcript left empty), accuracy of utils.language_signal computed from the
+(instrumental: transcript left empty), accuracy of language_signal computed from the
 audio alone, share of empty transcripts, and seconds per track (batched decoding; the
 per-language line below times single clips).
 """
@@ -19,6 +19,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import utils  # noqa: E402
+from lyrics import language_signal  # noqa: E402
 
 
 def main() -> None:

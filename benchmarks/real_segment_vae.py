@@ -5,9 +5,9 @@
 The easy notebook's VAE sees one MFCC-statistics vector per track: 100 rows on the GTZAN clips,
 200 on the songs. Here each track gives ``--segments`` windows of ``--segment-seconds`` (evenly
 spaced over the clip, as the conv VAE's patches; overlapping where a clip is short), each
-described by the same statistics (utils.compute_mfcc_stats), so the VAE of
+described by the same statistics (utils._compute_mfcc_stats), so the VAE of
 utils.EASY_VAE_SETTINGS trains on 8 times as many rows; a track's representation is the mean of
-its segments' latent means. Training stops by the project's held-out rule (utils.fit_easy_vae;
+its segments' latent means. Training stops by the project's held-out rule (utils.fit_model;
 whole tracks held out), and nothing else is chosen: no label is used except to score.
 
 Baselines in the same run and seeds: PCA + K-Means on the track vectors (the notebooks' row),
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import write_table  # noqa: E402
 import utils  # noqa: E402
+from data import caching, loading  # noqa: E402
 
 SETS = {"gtzan_clips": ("gtzan", "gtzan/audio_10x10"), "songs_en_de": ("folder", "songs_en_de")}
 PAIRS = [("VAE on segments + K-Means", "PCA + K-Means"), ("VAE on segments + K-Means", "PCA on segments + K-Means"),
@@ -37,17 +38,17 @@ PAIRS = [("VAE on segments + K-Means", "PCA + K-Means"), ("VAE on segments + K-M
 
 
 def segment_mfcc_stats(path: str, n_segments: int = 8, seconds: float = 3.0, sr: int = utils.SR) -> np.ndarray:
-    """Return (n_segments, n_features): utils.compute_mfcc_stats of ``n_segments`` windows of
+    """Return (n_segments, n_features): utils._compute_mfcc_stats of ``n_segments`` windows of
     ``seconds``, evenly spaced from the start to the end of the (central 30 s of the) clip."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):   # the same sums, hence the same features, whatever the number of workers
-        y = utils.load_audio(path, sr, 30.0)
+        y = loading.load_audio(path, sr, 30.0)
         length = int(seconds * sr)
         if len(y) < length:
             raise ValueError(f"{path}: {len(y) / sr:.1f} s, shorter than one {seconds:g}-s segment")
         starts = np.linspace(0, len(y) - length, n_segments).round().astype(int)
-        return np.stack([utils.compute_mfcc_stats(y[s:s + length], sr) for s in starts])
+        return np.stack([utils._compute_mfcc_stats(y[s:s + length], sr) for s in starts])
 
 
 def measure_set(tracks: pd.DataFrame, seeds: int, n_segments: int, seconds: float) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def measure_set(tracks: pd.DataFrame, seeds: int, n_segments: int, seconds: floa
 
     n = len(tracks)
     jobs = (delayed(segment_mfcc_stats)(p, n_segments, seconds) for p in tracks["path"])
-    segments = np.stack(list(utils.progress(Parallel(n_jobs=-1, return_as="generator")(jobs), total=n,
+    segments = np.stack(list(caching.progress(Parallel(n_jobs=-1, return_as="generator")(jobs), total=n,
                                             desc="segment features")))
     X_seg = StandardScaler().fit_transform(segments.reshape(n * n_segments, -1)).astype(np.float32)
     X_track = StandardScaler().fit_transform(utils.extract_mfcc_stats(tracks, verbose=False)[0]).astype(np.float32)
@@ -69,8 +70,9 @@ def measure_set(tracks: pd.DataFrame, seeds: int, n_segments: int, seconds: floa
 
     rows = []
     for seed in range(seeds):
-        on_segments, _, chosen = utils.fit_easy_vae(X_seg, seed, name="VAE on segments", n_tracks=n)
-        on_tracks, _, _ = utils.fit_easy_vae(X_track, seed)
+        on_segments, _, chosen = utils.fit_model(utils.VAE, X_seg, seed, name="VAE on segments", n_tracks=n,
+                                                  verbose=False, **utils.EASY_VAE_SETTINGS)
+        on_tracks, _, _ = utils.fit_model(utils.VAE, X_track, seed, verbose=False, **utils.EASY_VAE_SETTINGS)
         spaces = {"VAE on segments + K-Means": per_track(utils.encode_mean(on_segments, X_seg)),
                   "VAE + K-Means": utils.encode_mean(on_tracks, X_track),
                   "PCA on segments + K-Means": per_track(PCA(dim, random_state=seed).fit_transform(X_seg)),

@@ -3,7 +3,7 @@
     python benchmarks/real_vae_directions.py [--table ../shared/data/gtzan/features_30_sec.csv] [--seeds 5]
 
 Every pipeline is label-free: the MLP VAE of utils.EASY_VAE_SETTINGS (latent size 16, the
-held-out stopping rule; utils.fit_easy_vae; the easy notebook's own size choice on this table is
+held-out stopping rule; utils.fit_model; the easy notebook's own size choice on this table is
 in its model_selection.csv), its latent means clustered by K-Means directly, after UMAP to a few
 dimensions (a common clustering-friendly step), or by a Gaussian mixture; PCA with as many
 components as the latent, through the same steps, is the matching baseline, so a gain that
@@ -45,14 +45,15 @@ def fit_vade(X: np.ndarray, k: int, seed: int, epochs: int = 100, patience: int 
     """Return (latent means, cluster of each row) of a VaDE: the easy MLP trained as an autoencoder,
     a diagonal Gaussian mixture of k equally weighted components fitted to its latent means as the
     prior, then encoder, decoder and prior trained on the ELBO under that prior; the epoch with the
-    lowest held-out ELBO (the tracks fit_selected holds out) is kept. No label is used."""
+    lowest held-out ELBO (the tracks fit_model holds out) is kept. No label is used."""
     import math
 
     import torch
     from sklearn.mixture import GaussianMixture
 
-    model, _, _ = utils.fit_easy_vae(X, seed, beta=0.0, name="autoencoder for VaDE", verbose=False)
-    held = utils.split_tracks(len(X), utils.EASY_VAE_SETTINGS["val_fraction"], seed)
+    model, _, _ = utils.fit_model(utils.VAE, X, seed, name="autoencoder for VaDE", verbose=False,
+                                 **{**utils.EASY_VAE_SETTINGS, "beta": 0.0})
+    held = utils._split_tracks(len(X), utils.EASY_VAE_SETTINGS["val_fraction"], seed)
     start = GaussianMixture(k, covariance_type="diag", n_init=5, random_state=seed).fit(utils.encode_mean(model, X[~held]))
     means = torch.nn.Parameter(torch.tensor(start.means_, dtype=torch.float32))
     logvars = torch.nn.Parameter(torch.log(torch.tensor(start.covariances_, dtype=torch.float32)))
@@ -68,18 +69,18 @@ def fit_vade(X: np.ndarray, k: int, seed: int, epochs: int = 100, patience: int 
 
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.Adam([*model.parameters(), means, logvars], lr=lr)
+    optimizer = torch.optim.Adam([*model.parameters(), means, logvars], lr=lr)
     train, val = torch.tensor(X[~held]), torch.tensor(X[held])
     best, best_epoch, best_state = np.inf, 0, None
     for epoch in range(1, epochs + 1):
         model.train()
         for idx in torch.randperm(len(train), generator=generator).split(batch_size):
             out = model(train[idx])
-            z = utils.reparameterise(out.mu, out.logvar)
+            z = utils.reparameterize(out.mu, out.logvar)
             loss, _ = loss_and_gamma(train[idx], z, out.mu, out.logvar, model.decode(z))
-            optimiser.zero_grad()
+            optimizer.zero_grad()
             loss.backward()
-            optimiser.step()
+            optimizer.step()
         model.eval()
         with torch.no_grad():
             mu, logvar = model.encode(val)
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     k, truth = tracks["genre"].nunique(), {"genre": tracks["genre"]}
     rows = []
     for seed in range(args.seeds):
-        model, _, _ = utils.fit_easy_vae(X, seed, verbose=False)
+        model, _, _ = utils.fit_model(utils.VAE, X, seed, verbose=False, **utils.EASY_VAE_SETTINGS)
         vae = utils.encode_mean(model, X)
         pca = PCA(vae.shape[1], random_state=seed).fit_transform(X)
         spaces = {"VAE": vae, "PCA": pca}

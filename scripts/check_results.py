@@ -9,7 +9,8 @@ Checks, each reported with what differs:
   wrote no file under results/ that is not committed;
 * the executed notebooks hold no error output, their code cells ran in order (1, 2, 3, ...),
   and each is under 1.5 MB;
-* README.md (its generated tables) and results/provenance.json are unchanged.
+* README.md, results/README.md and results/real/README.md (their generated tables) and
+  results/provenance.json are unchanged.
 Numbers are compared strictly only on the hardware that produced the committed results
 (results/provenance.json records the CPU and torch's instruction set): on another CPU, float
 sums run in another order, the last digits differ and a K-Means assignment can flip, so there
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     problems += [f"{rel}: written by the main job but not committed" for rel in sorted(written - set(committed))]
     for notebook in TASKS.values():
         problems += check_notebook(ROOT / "notebooks" / notebook)
-    for rel in ("README.md", "results/provenance.json"):
+    for rel in ("README.md", "results/README.md", "results/real/README.md", "results/provenance.json"):
         diff = git("diff", "--", rel)
         if diff:
             (problems if same_hardware else numeric).append(f"{rel} changed after the main job:\n{diff[:3000]}")

@@ -38,8 +38,9 @@ def main() -> None:
     import papermill as pm
     import provenance
     import utils
+    from data import caching
 
-    cache = Path(utils.CACHE_DIR)
+    cache = Path(caching.CACHE_DIR)
     cold = not cache.exists() or not any(cache.iterdir())
     print(f"Cache {cache}: {'empty (cold run: every model is trained)' if cold else 'in use (cached models are loaded)'}")
     timings = []

@@ -33,7 +33,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from tasks import TASKS  # noqa: E402
+from tasks import SMOKE_PARAMETERS, TASKS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "results" / "real"
@@ -47,7 +47,7 @@ REAL_SETS = {
     "gtzan_clips": dict(
         dataset="gtzan", path="gtzan/audio_10x10", tasks=["easy", "medium", "hard"], params={},
         about="100 real GTZAN clips, 10 genres x 10, the first 15-20 s of each, no lyrics (Whisper transcribes)",
-        source="GTZAN (Tzanetakis & Cook 2002), e.g. the Kaggle copy above (`genres_original/`)"),
+        source="GTZAN (Tzanetakis & Cook 2002), e.g. the Kaggle copy (`genres_original/`, see data/README.md)"),
     "songs_en_de": dict(
         dataset="folder", path="songs_en_de", tasks=["easy", "medium", "hard"],
         params={"medium": {"WHISPER_EVAL_TRACKS": 100}},   # Whisper on every song, beside the known lyrics
@@ -79,9 +79,8 @@ def run_set(name: str, spec: dict, data_root: Path, quick: bool, results: Path,
         out_dir.mkdir(parents=True, exist_ok=True)
         executed = (NOTEBOOKS_OUT if not quick else results / "_notebooks") / name / notebook
         executed.parent.mkdir(parents=True, exist_ok=True)
-        params = dict(DATASET=spec["dataset"], DATA_DIR=str(data_path), RESULTS_DIR=str(out_dir),
-                      **{**spec["params"].get(task, {}), **(extra or {})},
-                      **({"QUICK": True, "SEEDS": [0, 1]} if quick else {}))
+        params = {"DATASET": spec["dataset"], "DATA_DIR": str(data_path), "RESULTS_DIR": str(out_dir),
+                  **spec["params"].get(task, {}), **(extra or {}), **(SMOKE_PARAMETERS[notebook] if quick else {})}
         print(f"\n=== {name} / {task}: {notebook} with {params}", flush=True)
         start = time.perf_counter()
         pm.execute_notebook(str(ROOT / "notebooks" / notebook), str(executed), parameters=params,
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", nargs="*", choices=list(TASKS), help="notebooks to run (default: each set's own)")
     ap.add_argument("--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="a notebook parameter for every notebook run (a Python literal, else a string)")
-    ap.add_argument("--quick", action="store_true", help="smoke mode: QUICK notebooks, two seeds")
+    ap.add_argument("--quick", action="store_true", help="smoke mode: few epochs, two seeds (tasks.SMOKE_PARAMETERS)")
     ap.add_argument("--results", type=Path, default=None,
                     help="where the results go (results/real; with --quick: data/real_runs/quick, so a smoke run "
                          "never overwrites the committed results)")

@@ -1,9 +1,10 @@
-"""Regenerate the README's results tables from results/*/metrics.csv (never typed by hand).
+"""Regenerate the results tables from results/ (never typed by hand): the demo's tables in
+results/README.md, the real-data tables in results/real/README.md, and the README's finding.
 
-    python scripts/update_readme.py           # rewrite the block between the markers
-    python scripts/update_readme.py --check   # exit 1 if the README is out of date
+    python scripts/update_readme.py           # rewrite the blocks between the markers
+    python scripts/update_readme.py --check   # exit 1 if a file is out of date
 
-The block sits between ``<!-- results:start -->`` and ``<!-- results:end -->``.
+Each block sits between ``<!-- name:start -->`` and ``<!-- name:end -->``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from tasks import TASKS  # noqa: E402  (the one list of notebooks)
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 REAL_START, REAL_END = "<!-- real:start -->", "<!-- real:end -->"
+FINDING_START, FINDING_END = "<!-- finding:start -->", "<!-- finding:end -->"
+README, RESULTS_README, REAL_README = ROOT / "README.md", ROOT / "results" / "README.md", ROOT / "results" / "real" / "README.md"
 NAMES = {"nmi_genre": "NMI genre", "ari_genre": "ARI genre", "purity_genre": "purity genre",
          "acc_genre": "matched acc. genre", "silhouette_features": "silhouette (MFCC-statistics space)",
          "silhouette": "silhouette (own space)", "nmi_language": "NMI language", "ari_language": "ARI language",
@@ -82,7 +85,7 @@ def results_markdown(results_root: Path = ROOT / "results") -> str:
             extra["given label"] = scores.drop_duplicates("method").set_index("method")["conditioned_on"].fillna("")
         if "lyrics" in scores.columns:
             extra["lyrics used"] = scores.drop_duplicates("method").set_index("method")["lyrics"].fillna("")
-        parts += [f"**{task}** ([`notebooks/{notebook}`](notebooks/{notebook}), `results/{task}/metrics.csv`)", "",
+        parts += [f"**{task}** ([`notebooks/{notebook}`](../notebooks/{notebook}), `results/{task}/metrics.csv`)", "",
                   *_table(scores, COLUMNS[task], extra), ""]
     return "\n".join(parts).strip() if parts else "_No results yet: run `make all`._"
 
@@ -112,7 +115,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         minutes = ", ".join(f"{task} {sec / 60:.1f} min" for task, sec in record["seconds"].items())
         parts += [f"#### `{name}`: {record['about']}", "",
                   f"{record['tracks']} tracks; source: {record['source']}. Notebooks run ({minutes} on 2 CPU cores): "
-                  f"results in [`results/real/{name}/`](results/real/{name}).", ""]
+                  f"results in [`results/real/{name}/`]({name}/).", ""]
         v = verdicts[(verdicts.get("set") == name) & (verdicts.get("metric") == "nmi_genre")] if len(verdicts) else verdicts
         if len(v):
             parts += ["VAE pipeline against PCA + K-Means on genre NMI (paired per-seed differences, 95% t interval):", "",
@@ -189,7 +192,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         parts += [f"#### Cost at GTZAN scale (`benchmarks/cost_at_scale.py`, {int(table['tracks'].iloc[0])} tracks of 30 s, "
                   "2 CPU cores)", "",
                   f"Per-track costs measured on {int(table['measured_on'].iloc[0])} real songs; a training epoch at "
-                  "this scale (a conv epoch trains on at most `EPOCH_PATCHES` = 1,280 patches, then the held-out "
+                  "this scale (a conv epoch trains on at most `EPOCH_SIZE` = 1,280 patches, then the held-out "
                   "pass); the estimate counts the epochs the default run's models trained:", "",
                   "| stage | s per track | minutes at this scale |", "|---|---|---|"]
         parts += [f"| {r.stage} | {r.seconds_per_track:.4f} | {r.seconds_at_scale / 60:.2f} |"
@@ -208,7 +211,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         table = pd.read_csv(gate)
         parts += ["#### Whisper's gate on real audio (`benchmarks/whisper_gate.py`)", "",
                   "Share of tracks whose transcript passes as speech, by Whisper's own rules only and with the "
-                  "project's gate (`utils.WHISPER_GATE`); GTZAN's classical and jazz clips hold no singing, so what "
+                  "project's gate (`lyrics.WHISPER_GATE`); GTZAN's classical and jazz clips hold no singing, so what "
                   "passes there is a false accept:", "",
                   "| data | group | tracks | passed, Whisper's rules | passed, with the gate |", "|---|---|---|---|---|"]
         parts += [f"| {r.data} | {r.group} | {r.tracks} | {r.passed_whisper_rules:.2f} | {r.passed_gate:.2f} |"
@@ -220,26 +223,49 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
 def render(readme: str, block: str, start: str = START, end: str = END) -> str:
     """Return the README text with the block between the markers replaced."""
     if start not in readme or end not in readme:
-        raise ValueError(f"README.md needs the markers {start} and {end}")
+        raise ValueError(f"the file needs the markers {start} and {end}")
     head, rest = readme.split(start, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{start}\n{block}\n{end}{tail}"
 
 
+def finding_markdown(results_root: Path = ROOT / "results") -> str:
+    """Return the README's one-paragraph finding: the demo's paired verdict of the conv VAE against
+    PCA (MFCC), and how the VAE pipelines fared against PCA + K-Means on real music."""
+    hard, real = results_root / "hard" / "comparisons.csv", results_root / "real" / "verdicts.csv"
+    if not hard.exists():
+        return "_No results yet: run `make all`._"
+    demo = pd.read_csv(hard).query("metric == 'nmi_genre' and other == 'PCA (MFCC)'").iloc[0]
+    text = (f"On the demo, the conv VAE's genre NMI is {demo.target_mean:.3f} against {demo.other_mean:.3f} for PCA + "
+            f"K-Means on MFCC statistics: **{demo.verdict}** (paired over {demo.n_seeds} seeds, "
+            f"difference {demo.mean_difference:+.3f} [{demo.ci_low:+.3f}, {demo.ci_high:+.3f}]).")
+    if real.exists():
+        verdicts = pd.read_csv(real).query("metric == 'nmi_genre'")
+        counts = verdicts["verdict"].value_counts()
+        text += (f" On real music ({verdicts['set'].nunique()} sets, {len(verdicts)} VAE pipelines against PCA + "
+                 "K-Means in the same runs) the VAEs are " + ", ".join(f"{verdict} {counts.get(verdict, 0)} times"
+                                                                 for verdict in ("higher", "level", "lower")) + ".")
+    return text
+
+
+BLOCKS = [(RESULTS_README, START, END, results_markdown), (REAL_README, REAL_START, REAL_END, real_markdown),
+          (README, FINDING_START, FINDING_END, finding_markdown)]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="only check that the README is up to date")
+    ap.add_argument("--check", action="store_true", help="only check that the generated blocks are up to date")
     args = ap.parse_args(argv)
-    readme_path = ROOT / "README.md"
-    readme = readme_path.read_text(encoding="utf-8")
-    updated = render(render(readme, results_markdown()), real_markdown(), REAL_START, REAL_END)
-    if args.check:
-        if updated != readme:
-            sys.exit("README.md results tables differ from results/*/metrics.csv: run `python scripts/update_readme.py`")
-        print("README.md results tables match results/.")
-        return
-    readme_path.write_text(updated, encoding="utf-8")
-    print("README.md results tables regenerated from results/*/metrics.csv")
+    for path, start, end, make_block in BLOCKS:
+        text = path.read_text(encoding="utf-8")
+        updated = render(text, make_block(), start, end)
+        name = path.relative_to(ROOT)
+        if args.check and updated != text:
+            sys.exit(f"{name}: generated tables differ from results/: run `python scripts/update_readme.py`")
+        if not args.check:
+            path.write_text(updated, encoding="utf-8")
+    print("results/README.md, results/real/README.md and the README's finding " +
+          ("match results/." if args.check else "regenerated from results/."))
 
 
 if __name__ == "__main__":

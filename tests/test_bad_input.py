@@ -7,6 +7,9 @@ import pytest
 import soundfile as sf
 
 import utils
+from data.loading import normalize_languages
+from lyrics import lyrics_for_tracks
+from data import loading
 
 SR = 22050
 
@@ -56,7 +59,7 @@ def test_messy_folder_lists_every_bad_file(messy_folder, capsys):
 
 def test_stereo_44k_is_resampled_to_mono(messy_folder):
     tracks, _ = utils.load_tracks("folder", messy_folder, verbose=False)
-    y = utils.load_audio(tracks.set_index("track_id").loc["stereo44k", "path"])
+    y = loading.load_audio(tracks.set_index("track_id").loc["stereo44k", "path"])
     assert y.ndim == 1 and abs(len(y) - 5 * utils.SR) <= 1
     X, _ = utils.extract_mfcc_stats(tracks, cache_dir=None, verbose=False)
     assert np.isfinite(X).all()
@@ -84,7 +87,7 @@ def test_only_bad_files_is_a_clear_error(tmp_path):
 def test_clip_shorter_than_a_patch_is_a_clear_error(tmp_path):
     sf.write(tmp_path / "a.wav", _tone(1), SR)
     with pytest.raises(ValueError, match="fewer than patch_frames"):
-        utils.compute_logmel_patches(utils.load_audio(str(tmp_path / "a.wav")))
+        utils._compute_logmel_patches(loading.load_audio(str(tmp_path / "a.wav")))
 
 
 def test_gtzan_corrupt_file_like_jazz_00054(tmp_path):
@@ -189,7 +192,7 @@ def test_paths_written_with_backslashes_or_relative_to_audio_match(tmp_path):
         tmp_path / "metadata.csv", index=False)
     tracks, skipped = utils.load_tracks("folder", tmp_path, verbose=False)
     assert skipped.empty
-    assert dict(zip(tracks["track_id"], tracks["language"])) == {"a": "en", "b": "bn"}   # normalised
+    assert dict(zip(tracks["track_id"], tracks["language"])) == {"a": "en", "b": "bn"}   # normalized
 
 
 def test_lyrics_empty_cell_is_known_none_and_na_is_unknown(tmp_path):
@@ -201,7 +204,7 @@ def test_lyrics_empty_cell_is_known_none_and_na_is_unknown(tmp_path):
     lyrics = tracks.set_index("track_id")["lyrics"]
     assert lyrics["sung"] == "la la" and lyrics["instrumental"] == ""
     assert pd.isna(lyrics["unknown"]) and pd.isna(lyrics["no_row"])
-    table = utils.lyrics_for_tracks(tracks)
+    table = lyrics_for_tracks(tracks)
     assert dict(zip(table["track_id"], table["source"])) == {"instrumental": "metadata", "no_row": "none",
                                                             "sung": "metadata", "unknown": "none"}
 
@@ -215,8 +218,8 @@ def test_lyrics_never_come_from_the_language_label(tmp_path):
     assert pd.isna(tracks["lyrics"][0])
 
 
-def test_language_values_are_normalised_and_reported(capsys):
-    out = utils.normalise_languages(pd.Series(["English", "eng", " BN", "bangla", "Bengali", "de", None, ""]))
+def test_language_values_are_normalized_and_reported(capsys):
+    out = normalize_languages(pd.Series(["English", "eng", " BN", "bangla", "Bengali", "de", None, ""]))
     assert out.tolist()[:6] == ["en", "en", "bn", "bn", "bn", "de"] and out[6:].isna().all()
     printed = capsys.readouterr().out
     assert "language values: bn, de, en" in printed and "'Bengali' -> 'bn'" in printed
@@ -258,7 +261,7 @@ def test_long_file_is_read_only_around_its_centre(tmp_path):
     y[sr * 60:sr * 61] = 0.5
     path = tmp_path / "long.wav"
     sf.write(path, y, sr, subtype="FLOAT")
-    clip = utils.load_audio(str(path), clip_seconds=10)
+    clip = loading.load_audio(str(path), clip_seconds=10)
     assert len(clip) == 10 * utils.SR
     middle = np.flatnonzero(np.abs(clip) > 0.25)
     assert middle.size and abs(middle.mean() / utils.SR - 5.5) < 0.1   # second 60-61 sits at 5-6 s of the clip

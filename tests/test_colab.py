@@ -13,8 +13,9 @@ import nbformat
 import pytest
 
 import utils
+from data import caching
 
-NOTEBOOKS = sorted((utils.PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((caching.PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
 
 def bootstrap_source(path) -> str:
@@ -38,12 +39,12 @@ def test_every_notebook_has_the_same_bootstrap_and_a_colab_badge():
 
 
 def test_bootstrap_on_colab_clones_installs_and_moves_into_notebooks(tmp_path):
-    if not (utils.PROJECT_ROOT / ".git").exists():
+    if not (caching.PROJECT_ROOT / ".git").exists():
         pytest.skip("needs the project as a git repository to clone from")
     scratch, target = tmp_path / "content", tmp_path / "content" / "project"
     scratch.mkdir()
     result = run_cell(bootstrap_source(NOTEBOOKS[0]), scratch, MUSIC_VAE_FORCE_COLAB="1",
-                      MUSIC_VAE_REPO=str(utils.PROJECT_ROOT), MUSIC_VAE_COLAB_ROOT=str(target))
+                      MUSIC_VAE_REPO=str(caching.PROJECT_ROOT), MUSIC_VAE_COLAB_ROOT=str(target))
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"UTILS {target / 'utils.py'}" in result.stdout          # the clone's utils.py, not this checkout's
     assert f"CWD {target / 'notebooks'}" in result.stdout
@@ -56,10 +57,10 @@ def test_bootstrap_on_colab_clones_installs_and_moves_into_notebooks(tmp_path):
 
 def test_bootstrap_outside_colab_only_finds_utils(tmp_path):
     target = tmp_path / "never"
-    result = run_cell(bootstrap_source(NOTEBOOKS[0]), utils.PROJECT_ROOT / "notebooks",
+    result = run_cell(bootstrap_source(NOTEBOOKS[0]), caching.PROJECT_ROOT / "notebooks",
                       MUSIC_VAE_COLAB_ROOT=str(target), MUSIC_VAE_FORCE_COLAB="0")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"UTILS {utils.PROJECT_ROOT / 'utils.py'}" in result.stdout and not target.exists()
+    assert f"UTILS {caching.PROJECT_ROOT / 'utils.py'}" in result.stdout and not target.exists()
     lost = run_cell(bootstrap_source(NOTEBOOKS[0]), tmp_path, MUSIC_VAE_FORCE_COLAB="0")
     assert lost.returncode != 0 and "utils.py not found" in lost.stderr
 
@@ -75,7 +76,7 @@ def test_bootstrap_with_the_placeholder_url_says_what_to_run(tmp_path):
 
 def test_colab_setup_refreshes_stale_package_lists_before_installing(tmp_path):
     """A fresh Colab runtime: `apt-get install` fails until `apt-get update` has run (as there)."""
-    sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
     import colab_setup
 
     log, fake = tmp_path / "apt.log", tmp_path / "apt-get"

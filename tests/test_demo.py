@@ -64,7 +64,7 @@ def test_lyric_vocabulary_has_every_genre_theme_kind_and_language():
     assert (shared_words > 1).sum() >= 10                 # theme vocabularies overlap between genres
 
 
-def test_every_track_sings_its_own_lines_and_genre_colours_them_partly():
+def test_every_track_sings_its_own_lines_and_genre_colors_them_partly():
     vocabulary = make_demo.load_lyrics()
     tracks = [(make_demo.track_seed("full", g, i), g) for g in make_demo.GENRES_ALL for i in range(8)]
     texts = [" / ".join(make_demo.write_lines(seed, g, "en", vocabulary)) for seed, g in tracks]

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import utils
+from data import loading
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_long_audio_is_cropped_to_its_centre(tmp_path):
     sr = utils.SR
     y = np.concatenate([np.zeros(sr), np.ones(sr), np.zeros(sr)]).astype(np.float32) * 0.5
     sf.write(tmp_path / "a.wav", y, sr)
-    out = utils.load_audio(str(tmp_path / "a.wav"), clip_seconds=1.0)
+    out = loading.load_audio(str(tmp_path / "a.wav"), clip_seconds=1.0)
     assert len(out) == sr and np.allclose(out, 0.5, atol=1e-3)
 
 

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 import utils
+from data.loading import TRACK_COLUMNS
 
 
 def test_demo_loader_reads_metadata(tiny_demo):
     tracks, skipped = utils.load_tracks("demo", tiny_demo, verbose=False)
-    assert list(tracks.columns[:5]) == utils.TRACK_COLUMNS
+    assert list(tracks.columns[:5]) == TRACK_COLUMNS
     assert len(tracks) == 24 and skipped.empty
     assert tracks["track_id"].is_unique
     assert set(tracks["language"]) == {"en", "bn", "instrumental"}

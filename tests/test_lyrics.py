@@ -10,6 +10,8 @@ import soundfile as sf
 
 import offline_models
 import utils
+from lyrics import detect_script, language_signal, lyrics_for_tracks, word_error_rate
+from data import loading
 
 SENTENCE = "music brings people together and every song tells a story about love and home"
 
@@ -50,7 +52,7 @@ def test_packaged_base_transcribes_english_speech(english_clip, whisper_base, tm
     table = utils.transcribe(english_clip, "base", cache_dir=tmp_path, verbose=False)
     row = table.iloc[0]
     assert row["status"] == "speech" and row["language"] == "en" and row["language_prob"] > 0.5
-    assert utils.word_error_rate(SENTENCE, row["text"]) < 0.2, row["text"]
+    assert word_error_rate(SENTENCE, row["text"]) < 0.2, row["text"]
 
 
 def test_transcription_stores_the_encoder_embedding(english_clip, tmp_path, capsys):
@@ -67,7 +69,7 @@ def test_transcription_stores_the_encoder_embedding(english_clip, tmp_path, caps
 def test_tiny_en_loads_and_gives_word_timestamps(english_clip):
     model = offline_models.load_whisper("tiny.en")
     assert not model.is_multilingual
-    audio = utils.load_audio(english_clip["path"][0], sr=16000)
+    audio = loading.load_audio(english_clip["path"][0], sr=16000)
     result = model.transcribe(audio, fp16=False, word_timestamps=True, condition_on_previous_text=False)
     words = [w for seg in result["segments"] for w in seg["words"]]
     assert len(words) >= 8
@@ -130,11 +132,11 @@ def test_tfidf_char_is_language_agnostic():
 
 
 def test_script_detection_and_lyrics_sources():
-    assert [utils.detect_script(t) for t in ["আমার গান", "my song", "", None, "Λόνιμ τα"]] == \
+    assert [detect_script(t) for t in ["আমার গান", "my song", "", None, "Λόνιμ τα"]] == \
         ["bn", "en", "", "", "other"]
     tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "lyrics": ["আমার গান", pd.NA, ""]})
     transcripts = pd.DataFrame({"track_id": ["a", "b", "c"], "text": ["x", "hello there", "y"]})
-    table = utils.lyrics_for_tracks(tracks, transcripts)
+    table = lyrics_for_tracks(tracks, transcripts)
     assert table["text"].tolist() == ["আমার গান", "hello there", ""]
     assert table["source"].tolist() == ["metadata", "whisper", "metadata"]
     assert table["script"].tolist() == ["bn", "en", ""]
@@ -144,4 +146,4 @@ def test_language_signal_prefers_script_over_whisper():
     transcripts = pd.DataFrame({"track_id": list("abcd"), "text": ["hello", "আমার", "hola", ""],
                                 "language": ["en", "th", "es", "en"], "language_prob": [0.9, 0.4, 0.9, 0.9],
                                 "status": ["speech", "speech", "speech", "no_speech"]})
-    assert utils.language_signal(transcripts).tolist() == ["en", "bn", "uncertain", "none"]
+    assert language_signal(transcripts).tolist() == ["en", "bn", "uncertain", "none"]

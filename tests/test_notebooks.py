@@ -1,9 +1,10 @@
-"""Notebook smoke runs: papermill on small data with QUICK parameters into a temporary folder."""
+"""Notebook smoke runs: papermill on small data with small parameters (tasks.SMOKE_PARAMETERS) into a temporary folder."""
 from __future__ import annotations
 
 import ast
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +12,19 @@ import pandas as pd
 import pytest
 
 import utils
+from data import caching
 
-NOTEBOOKS = utils.PROJECT_ROOT / "notebooks"
+sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
+from tasks import SMOKE_PARAMETERS, notebook_parameters  # noqa: E402
+
+NOTEBOOKS = caching.PROJECT_ROOT / "notebooks"
 RANGES = {"silhouette": (-1, 1), "silhouette_features": (-1, 1), "davies_bouldin": (0, None),
           "calinski_harabasz": (0, None), "nmi_genre": (0, 1), "ari_genre": (-1, 1), "purity_genre": (0, 1),
           "nmi_language": (0, 1), "ari_language": (-1, 1), "purity_language": (0, 1), "noise_share": (0, 1)}
 
 
 def _results_state() -> dict[str, str]:
-    root = utils.PROJECT_ROOT / "results"
+    root = caching.PROJECT_ROOT / "results"
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
@@ -29,7 +34,7 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
 
     results = tmp_path / "results"
     pm.execute_notebook(str(NOTEBOOKS / name), str(tmp_path / name), kernel_name="python3",
-                        cwd=str(NOTEBOOKS), parameters={"QUICK": True, "RESULTS_DIR": str(results), **parameters},
+                        cwd=str(NOTEBOOKS), parameters={**SMOKE_PARAMETERS[name], "RESULTS_DIR": str(results), **parameters},
                         progress_bar=False)
     return results
 
@@ -65,7 +70,7 @@ def test_easy_notebook_on_tiny_demo(tiny_demo, tmp_path):
     assignments = pd.read_csv(results / "assignments.csv")
     assert len(assignments) == 24 * 3 * 2 and set(assignments.columns) == {"track_id", "method", "seed", "cluster"}
     selection = pd.read_csv(results / "model_selection.csv")
-    assert set(selection["stage"]) == {"size", "final"} and selection["val_elbo_loss"].notna().all()
+    assert set(selection["stage"]) == {"size", "final"} and selection["heldout_loss"].notna().all()
     assert _results_state() == before          # a smoke run never writes over results/
 
 
@@ -103,7 +108,7 @@ def test_medium_notebook_on_tiny_demo(tiny_demo, tmp_path):
     assert set(quality["language"]) == {"en", "bn", "instrumental"}
     assert quality["seconds_per_track"].gt(0).all() and quality["language_detection_accuracy"].between(0, 1).all()
     study = pd.read_csv(results / "hyperparameter_study.csv")
-    assert set(study["latent_dim"]) == {4, 32} and study["heldout_elbo_loss"].gt(0).all()
+    assert set(study["latent_dim"]) == {4, 32} and study["heldout_loss"].gt(0).all()
     assert pd.read_csv(results / "choose_k.csv")["silhouette"].between(-1, 1).all()
     for fig in ("training_curves", "reconstructions", "dbscan_k_distance", "scores", "umap_representations",
                 "study_latent_dim", "choose_k", "whisper_quality"):
@@ -165,14 +170,6 @@ def test_hard_notebook_on_gtzan_audio(shared_gtzan, tmp_path):
     assert "CVAE given language: skipped" in executed
 
 
-def notebook_parameters(name: str) -> dict:
-    """Return the literal values of a notebook's parameters cell."""
-    cells = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
-    cell = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
-    tree = ast.parse("".join(cell["source"]))
-    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)}
-
-
 @pytest.mark.parametrize("name", ["01_easy.ipynb"])
 def test_easy_parameters_are_the_shared_mlp_settings(name):
     params = notebook_parameters(name)
@@ -183,16 +180,14 @@ def test_easy_parameters_are_the_shared_mlp_settings(name):
     assert params["LATENT_DIM"] is None and utils.EASY_VAE_SETTINGS["latent_dim"] in params["LATENT_DIMS"]
 
 
-@pytest.mark.parametrize("name", ["02_medium.ipynb", "03_hard.ipynb"])
-def test_conv_parameters_are_the_shared_conv_settings(name):
-    """The hard notebook's beta = 1 model is the medium notebook's conv VAE only while both say the same."""
-    params = notebook_parameters(name)
-    names = {"n_mels": "N_MELS", "patch_frames": "PATCH_FRAMES", "hop_length": "HOP_LENGTH", "n_patches": "N_PATCHES",
-             "latent_dim": "LATENT_DIM", "channels": "CHANNELS", "epochs": "EPOCHS", "warmup_epochs": "WARMUP_EPOCHS",
-             "lr": "LR", "batch_size": "BATCH_SIZE", "val_fraction": "VAL_FRACTION", "patience": "PATIENCE",
-             "epoch_rows": "EPOCH_PATCHES"}
-    assert {key: params[p] for key, p in names.items()} == utils.CONV_VAE_SETTINGS
-    assert params["DEVICE"] == "auto" and params["QUICK"] is False
+def test_conv_parameters_are_the_same_in_medium_and_hard():
+    """The hard notebook's beta = 1 model is the medium notebook's conv VAE (one cache entry) only while both
+    notebooks say the same."""
+    names = ["N_MELS", "PATCH_FRAMES", "HOP_LENGTH", "N_PATCHES", "LATENT_DIM", "CHANNELS", "EPOCHS", "WARMUP_EPOCHS",
+             "LR", "BATCH_SIZE", "VAL_FRACTION", "PATIENCE", "EPOCH_SIZE", "DEVICE"]
+    medium, hard = notebook_parameters("02_medium.ipynb"), notebook_parameters("03_hard.ipynb")
+    assert {n: medium[n] for n in names} == {n: hard[n] for n in names}
+    assert medium["BETA"] == hard["BETAS"][0] == 1.0 and "QUICK" not in medium and "QUICK" not in hard
 
 
 def test_notebooks_open_with_a_title_and_print_no_source_code():

@@ -7,15 +7,36 @@ import pandas as pd
 import pytest
 
 import utils
+from data import caching
 
-sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
 import update_readme  # noqa: E402
 
 
-def test_readme_tables_match_results():
-    readme = (utils.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert update_readme.render(readme, update_readme.results_markdown()) == readme, \
-        "run `python scripts/update_readme.py`"
+def test_generated_tables_match_results():
+    for path, start, end, make_block in update_readme.BLOCKS:
+        text = path.read_text(encoding="utf-8")
+        assert update_readme.render(text, make_block(), start, end) == text, f"{path.name}: run scripts/update_readme.py"
+
+
+def test_readme_is_one_screen_and_its_finding_is_generated():
+    readme = update_readme.README.read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150 and "make all" in readme.split("## The finding")[0]
+    finding = update_readme.finding_markdown()
+    assert finding in readme and "On the demo" in finding and "On real music" in finding
+
+
+def test_finding_is_computed_from_the_comparisons(tmp_path):
+    (tmp_path / "hard").mkdir()
+    (tmp_path / "real").mkdir()
+    row = dict(metric="nmi_genre", n_seeds=5, mean_difference=0.1, ci_low=0.05, ci_high=0.15)
+    pd.DataFrame([{**row, "target": "Beta-VAE beta=1", "other": "PCA (MFCC)", "target_mean": 0.5, "other_mean": 0.4,
+                   "verdict": "higher"}]).to_csv(tmp_path / "hard" / "comparisons.csv", index=False)
+    pd.DataFrame([{**row, "set": s, "verdict": v} for s, v in (("a", "level"), ("a", "lower"), ("b", "level"))]).to_csv(
+        tmp_path / "real" / "verdicts.csv", index=False)
+    text = update_readme.finding_markdown(tmp_path)
+    assert "0.500 against 0.400" in text and "**higher**" in text
+    assert "2 sets, 3 VAE pipelines" in text and "higher 0 times, level 2 times, lower 1 times" in text
 
 
 def test_tables_are_generated_from_metrics(tmp_path):

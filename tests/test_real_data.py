@@ -12,13 +12,15 @@ import pytest
 import soundfile as sf
 
 import utils
+from lyrics import gate_transcripts, share_of_words_in_lyrics, word_error_rate
+from data import caching
 
-sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
 import provenance  # noqa: E402
 import run_real  # noqa: E402
 import update_readme  # noqa: E402
 
-SHARED = utils.PROJECT_ROOT.parent / "shared" / "data"
+SHARED = caching.PROJECT_ROOT.parent / "shared" / "data"
 
 
 def test_gate_rejects_hallucinations_and_keeps_singing():
@@ -29,21 +31,21 @@ def test_gate_rejects_hallucinations_and_keeps_singing():
         "avg_logprob": [-2.57, -1.77, -1.52, -0.3, -0.6, -1.5, -0.5],
         "compression_ratio": [0.1, 0.9, 0.2, 3.5, 1.3, 0.0, 1.0],
         "seconds_audio": [18.0, 18.0, 18.0, 30.0, 30.0, 30.0, 15.0]})
-    gated = utils.gate_transcripts(raw)
+    gated = gate_transcripts(raw)
     assert list(gated["status"]) == ["low_confidence", "low_confidence", "too_few_words", "repetitive", "speech",
                                      "no_speech", "speech"]
     assert list(gated["text"] != "") == [False, False, False, False, True, False, True]
     assert (gated["raw_text"] == raw["raw_text"]).all()                 # what Whisper said is kept
-    loose = utils.gate_transcripts(raw, min_logprob=-np.inf, min_words_per_minute=0)
+    loose = gate_transcripts(raw, min_logprob=-np.inf, min_words_per_minute=0)
     assert loose["status"].eq("speech").sum() == 5                     # Whisper's own rules pass the one-word ones
 
 
 def test_share_of_words_in_lyrics_fits_an_excerpt():
     lyrics = "Verse one about the sea\nChorus: we sing, we sing!\nVerse two about the land"
-    assert utils.share_of_words_in_lyrics(lyrics, "We sing we sing") == 1.0
-    assert utils.share_of_words_in_lyrics(lyrics, "we dance") == 0.5
-    assert np.isnan(utils.share_of_words_in_lyrics(lyrics, ""))
-    assert utils.word_error_rate(lyrics, "we sing we sing") > 0.5       # WER counts the unheard verses
+    assert share_of_words_in_lyrics(lyrics, "We sing we sing") == 1.0
+    assert share_of_words_in_lyrics(lyrics, "we dance") == 0.5
+    assert np.isnan(share_of_words_in_lyrics(lyrics, ""))
+    assert word_error_rate(lyrics, "we sing we sing") > 0.5       # WER counts the unheard verses
 
 
 def test_tracks_without_text_are_in_no_cluster_and_placed_by_audio_in_a_hybrid():
@@ -82,17 +84,17 @@ def test_short_clips_are_said_so(tmp_path):
 
 
 def test_segments_are_evenly_spaced_windows_described_like_tracks(tmp_path):
-    sys.path.insert(0, str(utils.PROJECT_ROOT / "benchmarks"))
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "benchmarks"))
     import real_segment_vae
 
     rng = np.random.default_rng(0)
     y = (0.1 * rng.standard_normal(int(10.0 * 22050))).astype(np.float32)
     sf.write(tmp_path / "clip.wav", y, 22050, subtype="FLOAT")
     segments = real_segment_vae.segment_mfcc_stats(str(tmp_path / "clip.wav"), n_segments=4, seconds=3.0)
-    assert segments.shape == (4, len(utils.mfcc_feature_names()))
+    assert segments.shape == (4, len(utils._mfcc_feature_names()))
     length = 3 * 22050
     for row, start in zip(segments, [0, 7 * 22050 // 3, 14 * 22050 // 3, len(y) - length]):   # first to last window
-        np.testing.assert_allclose(row, utils.compute_mfcc_stats(y[start:start + length]), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(row, utils._compute_mfcc_stats(y[start:start + length]), rtol=1e-4, atol=1e-4)
     sf.write(tmp_path / "short.wav", y[:22050], 22050)
     with pytest.raises(ValueError, match="shorter than one 3-s segment"):
         real_segment_vae.segment_mfcc_stats(str(tmp_path / "short.wav"))
@@ -101,7 +103,7 @@ def test_segments_are_evenly_spaced_windows_described_like_tracks(tmp_path):
 def test_stale_real_results_name_the_changed_files(tmp_path):
     for name in provenance.CODE_FILES + ["scripts/run_real.py"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(utils.PROJECT_ROOT / name, tmp_path / name)
+        shutil.copy(caching.PROJECT_ROOT / name, tmp_path / name)
     (tmp_path / "results" / "real" / "some_set").mkdir(parents=True)
     record = {"files": provenance.real_run_hashes(tmp_path)}
     (tmp_path / "results" / "real" / "some_set" / "run.json").write_text(json.dumps(record))
@@ -138,7 +140,7 @@ def test_real_block_is_generated_from_results(tmp_path):
 
 
 def test_readme_real_block_matches_results():
-    readme = (utils.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = update_readme.REAL_README.read_text(encoding="utf-8")
     assert update_readme.render(readme, update_readme.real_markdown(), update_readme.REAL_START,
                                 update_readme.REAL_END) == readme, "run `python scripts/update_readme.py`"
 

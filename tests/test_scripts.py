@@ -6,8 +6,9 @@ import sys
 import pandas as pd
 
 import utils
+from data import caching
 
-sys.path.insert(0, str(utils.PROJECT_ROOT / "scripts"))
+sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
 import check_results  # noqa: E402
 import provenance  # noqa: E402
 from check_reproducible import compare_tables  # noqa: E402
@@ -34,7 +35,7 @@ def test_provenance_hashes_code_not_outputs_and_names_changed_files(tmp_path):
 
     for name in provenance.CODE_FILES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(utils.PROJECT_ROOT / name, tmp_path / name)
+        shutil.copy(caching.PROJECT_ROOT / name, tmp_path / name)
     before = provenance.file_hashes(tmp_path)
     nb_path = tmp_path / "notebooks" / "01_easy.ipynb"
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
