@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from data.caching import CACHE_DIR, cached, fingerprint_texts, progress
+from data.caching import CACHE_DIR, cached, expect_rows, fingerprint_texts, progress
 from data.loading import audio_durations, load_audio
 
 
@@ -62,7 +62,8 @@ def transcribe(tracks: pd.DataFrame, model: str = "base", language: str | None =
                                  compression_ratio=float(result.compression_ratio), seconds=seconds))
         return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
-    result = cached("transcripts", params, tracks, compute, cache_dir, verbose)
+    result = cached("transcripts", params, tracks, compute, cache_dir, verbose,
+                    check=expect_rows(len(tracks), "raw_text", "no_speech_prob"))
     if pooled:   # the encoder ran here: keep its embedding, so whisper_audio_embeddings need not run it again
         encoder_params = {k: params[k] for k in ("model", "clip_seconds", "device") if k in params}
         cached("whisper_encoder", encoder_params, tracks, lambda: {"embeddings": np.concatenate(pooled)}, cache_dir,
@@ -179,7 +180,8 @@ def whisper_audio_embeddings(tracks: pd.DataFrame, model: str = "base", clip_sec
         return {"embeddings": np.concatenate([_pool_encoder_output(features, n_samples)
                                               for _, features, n_samples, _ in batches])}
 
-    return cached("whisper_encoder", params, tracks, compute, cache_dir, verbose)["embeddings"]
+    return cached("whisper_encoder", params, tracks, compute, cache_dir, verbose,
+                  check=expect_rows(len(tracks), "embeddings"))["embeddings"]
 
 
 def detect_script(text: str) -> str:
@@ -356,7 +358,7 @@ def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed
         params["device"] = torch.device(device).type   # GPU embeddings differ in the last digits
     result = cached("text_embeddings", params, "text-" + fingerprint_texts(texts),
                     lambda: {"embeddings": _embed_filled(texts, is_empty, model, tfidf_dim, seed, str(device), verbose)},
-                    cache_dir, verbose)
+                    cache_dir, verbose, check=expect_rows(len(texts), "embeddings"))
     return result["embeddings"], is_empty
 
 

@@ -75,6 +75,7 @@ def _print_versions() -> None:
 
 
 _RUN_START = time.perf_counter()
+_RUN_STARTED_AT = time.time()   # wall clock, to tell this run's figures from an earlier run's
 
 
 def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path, torch.device]:
@@ -82,7 +83,7 @@ def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path,
     set the plot style, choose the device for ``DEVICE`` and print it with the package versions."""
     import warnings
 
-    global _RUN_START
+    global _RUN_START, _RUN_STARTED_AT
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message="IProgress not found")   # text progress bars are fine
     warnings.filterwarnings("ignore", message="Tight layout not applied")   # wide legends: the layout stays readable
@@ -92,8 +93,27 @@ def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path,
     chosen = _get_device(device)
     print(_describe_device(chosen))
     _print_versions()
-    _RUN_START = time.perf_counter()
+    _RUN_START, _RUN_STARTED_AT = time.perf_counter(), time.time()
     return results, chosen
+
+
+def known_labels(tracks: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return the labels the clusters are scored against (never trained on): genre and language,
+    each where at least two of its values are known (one value, or none, cannot be scored)."""
+    return {name: tracks[name] for name in ("genre", "language") if tracks[name].dropna().nunique() >= 2}
+
+
+def number_of_clusters(tracks: pd.DataFrame, n_clusters: int | None = None) -> int:
+    """Return k, checked against the data before any training: ``n_clusters``, else the number of
+    genres, else (fewer than two genres known) round(sqrt(tracks / 2)), a label-free rule of thumb."""
+    genres = tracks["genre"].dropna().nunique()
+    k = n_clusters or (genres if genres >= 2 else max(2, round((len(tracks) / 2) ** 0.5)))
+    if not n_clusters and genres < 2:
+        print(f"{genres} genre label(s) known: k = {k} (sqrt(tracks / 2)); genre scores are not available")
+    if len(tracks) < max(k, 5):
+        raise ValueError(f"{len(tracks)} tracks are too few for k = {k} clusters (K-Means needs at least k tracks, "
+                         f"the models at least 5): add tracks" + (", or lower N_CLUSTERS" if k > 5 else ""))
+    return k
 
 
 def feasible_sizes(sizes: list[int], X: np.ndarray, val_fraction: float) -> list[int]:
@@ -172,13 +192,16 @@ def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        y = loading.load_audio(path, params["sr"], params["clip_seconds"])
-        out = {}
-        if "mfcc" in kinds:
-            out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
-        if "logmel" in kinds:
-            out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
-                                                   params["n_patches"], params.get("hop_length", _HOP))
+        try:
+            y = loading.load_audio(path, params["sr"], params["clip_seconds"])
+            out = {}
+            if "mfcc" in kinds:
+                out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
+            if "logmel" in kinds:
+                out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
+                                                       params["n_patches"], params.get("hop_length", _HOP))
+        except Exception as exc:   # name the file: a worker's traceback alone does not
+            raise RuntimeError(f"{loading._printable(path)}: {exc}") from exc
     return out
 
 
@@ -197,7 +220,8 @@ def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
                                       disable=not verbose)]
         return {kind: np.stack(rows)}
 
-    return caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose)[kind]
+    return caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose,
+                          check=caching.expect_rows(len(tracks), kind))[kind]
 
 
 def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, clip_seconds: float = 30.0,
@@ -287,7 +311,7 @@ def load_inputs(dataset: str, data_dir, preset: str, n_mels: int, patch_frames: 
     text_emb, no_text = embed_text(lyrics["text"], text_model, device=device)
     return SimpleNamespace(
         tracks=tracks, skipped=skipped, patches=standardize_patches(logmel_db), lyrics=lyrics,
-        truth={name: tracks[name] for name in ("genre", "language") if tracks[name].notna().any()},
+        truth=known_labels(tracks),
         X_mfcc=StandardScaler().fit_transform(extract_mfcc_stats(tracks)[0]).astype(np.float32),
         X_bands=StandardScaler().fit_transform(logmel_band_stats(logmel_db)).astype(np.float32),
         X_whisper=StandardScaler().fit_transform(whisper_audio_embeddings(tracks, whisper_model, device=device)),
@@ -548,6 +572,10 @@ def _train_vae(model, X: np.ndarray, text: np.ndarray | None = None, condition: 
     below len(X) an epoch trains on that many rows of a seeded stream of permutations, so an
     epoch costs the same at any data size.
     """
+    for name, values in (("X", X), ("text", text), ("condition", condition)):
+        if values is not None and not np.isfinite(values).all():
+            raise ValueError(f"the model's input {name} holds {int((~np.isfinite(values)).sum())} NaN or infinite "
+                             "values: check the features (a damaged file or a bad feature-table cell)")
     device = torch.device(device)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(n_threads)   # small models train several times faster on one thread
@@ -640,9 +668,10 @@ def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None
     heldout = {k: a[held] for k, a in part.items() if a is not None}
     torch.manual_seed(seed)   # ensures reproducibility of the initial weights
     model = model_class(X.shape[1], **model_kwargs) if X.ndim == 2 else model_class(**model_kwargs)
-    start = time.perf_counter()
+    start, trained_now = time.perf_counter(), []
 
     def compute():
+        trained_now.append(True)
         history = _train_vae(model, train["X"], train.get("text"), train.get("condition"), heldout=heldout,
                             patience=patience, seed=seed, device=device, verbose=verbose, **train_kwargs)
         state = {f"state/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
@@ -654,15 +683,22 @@ def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None
                   n_tracks=n_tracks, val_fraction=val_fraction, patience=patience, train=train_kwargs)
     if device.type != "cpu":   # GPU kernels round differently: never mix their models with CPU ones
         params["device"] = device.type
-    path = caching.cache_path("model", params, fingerprint, cache_dir)
-    was_cached = path is not None and path.exists()
-    trained = caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False)
+    trained = caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False,
+                             check=lambda saved: _weights_problem(model, saved))
     model.load_state_dict({k[6:]: torch.as_tensor(v) for k, v in trained.items() if k.startswith("state/")})
     model.to(device).eval()
     history = pd.DataFrame({k[8:]: v for k, v in trained.items() if k.startswith("history/")})
     label = name or model_class.__name__
-    _report_fit(f"{label} seed {seed}", model, history, None if was_cached else time.perf_counter() - start, device)
+    _report_fit(f"{label} seed {seed}", model, history, time.perf_counter() - start if trained_now else None, device)
     return model, history, _selection_row(label, seed, history, held_tracks)
+
+
+def _weights_problem(model, saved: dict) -> str | None:
+    """Return what makes cached weights unfit for ``model`` (other names or shapes, no history), or None."""
+    state = {f"state/{k}": tuple(v.shape) for k, v in model.state_dict().items()}
+    if {k for k in saved if k.startswith("state/")} != set(state) or any(saved[k].shape != s for k, s in state.items()):
+        return "its weights do not fit this model"
+    return None if any(k.startswith("history/") for k in saved) else "it holds no training history"
 
 
 def _report_fit(label: str, model, history: pd.DataFrame, seconds: float | None, device: torch.device) -> None:
@@ -762,8 +798,8 @@ def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: i
                                random_state=seed, **kwargs).fit_predict(Z)
     if method == "agglomerative":
         return AgglomerativeClustering(n_clusters, linkage=kwargs.pop("linkage", "ward"), **kwargs).fit_predict(Z)
-    if method == "dbscan":
-        return DBSCAN(**kwargs).fit_predict(Z)
+    if method == "dbscan":   # eps NaN: choose_dbscan_eps found too few vectors, so every track is noise
+        return DBSCAN(**kwargs).fit_predict(Z) if np.isfinite(kwargs["eps"]) else np.full(len(Z), -1)
     raise ValueError(f"unknown clustering method {method!r}")
 
 
@@ -834,6 +870,9 @@ def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5, quantiles=(0.1, 0.2, 
     from sklearn.neighbors import NearestNeighbors
 
     Z = Z[np.isfinite(Z).all(axis=1)]    # tracks without a vector are in no cluster (see cluster)
+    if len(Z) <= min_samples:             # e.g. lyrics when every track is instrumental: DBSCAN calls all noise
+        return np.nan, np.zeros(len(Z)), pd.DataFrame([dict(eps=np.nan, n_clusters=0, noise_share=1.0,
+                                                            silhouette=np.nan, admissible=False, chosen=True)])
     dist, _ = NearestNeighbors(n_neighbors=min(min_samples + 1, len(Z))).fit(Z).kneighbors(Z)
     curve = np.sort(dist[:, -1])          # column 0 is the point itself
     positive = curve[curve > 1e-12]
@@ -1084,8 +1123,9 @@ def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.nd
 
 def save_tables(results_dir: str | Path, **tables: pd.DataFrame) -> None:
     """Write each table to ``<results_dir>/<name>.csv`` and print what was written and the run's time.
-    An empty table writes nothing and removes an earlier run's file of that name, so the folder
-    never mixes runs (e.g. a skipped_files.csv of other data)."""
+    An empty table writes nothing and removes an earlier run's file of that name, and figures this
+    run did not draw are removed, so the folder never mixes runs (e.g. a skipped_files.csv of
+    other data). Other files in the folder are left alone."""
     results = Path(results_dir)
     written = []
     for name, table in tables.items():
@@ -1093,8 +1133,14 @@ def save_tables(results_dir: str | Path, **tables: pd.DataFrame) -> None:
         if table is None or len(table) == 0:
             path.unlink(missing_ok=True)
             continue
-        table.to_csv(path, index=table.index.name is not None or isinstance(table.index, pd.MultiIndex))
+        table.to_csv(path, index=table.index.name is not None or isinstance(table.index, pd.MultiIndex),
+                     errors="backslashreplace")   # a file name that is not UTF-8 never stops the save
         written.append(f"{name} ({len(table)} rows)")
+    stale = [p for p in (results / "figures").glob("*.png") if p.stat().st_mtime < _RUN_STARTED_AT]
+    for path in stale:
+        path.unlink()
+    if stale:
+        print(f"removed {len(stale)} figure(s) of an earlier run: {', '.join(p.name for p in stale)}")
     figures = len(list((results / "figures").glob("*.png")))
     print(f"wrote to {results}: {', '.join(written)}; {figures} figures; "
           f"{time.perf_counter() - _RUN_START:.0f} s since setup")
