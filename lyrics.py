@@ -412,3 +412,31 @@ def lyrics_blocks(text_emb: np.ndarray, no_text: np.ndarray) -> tuple[np.ndarray
     lyrics_only[no_text] = np.nan
     filled[no_text] = filled[~no_text].mean(axis=0) if (~no_text).any() else 0.0
     return lyrics_only, filled
+
+
+def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.ndarray | None = None,
+                        seeds=range(5)) -> pd.DataFrame:
+    """Return, per language, how much genre the lyrics alone carry: K-Means (k = number of
+    genres among that language's tracks with text) on the lyrics embeddings, genre NMI as
+    mean and sd over ``seeds``, and the same NMI with the genre labels shuffled (the chance
+    level, high for small groups). Labels are used only to score."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+
+    genre, language = np.asarray(genre, dtype=object), np.asarray(language, dtype=object)
+    has_text = ~np.asarray(is_empty, bool) if is_empty is not None else np.ones(len(genre), bool)
+    rows = []
+    for lang in sorted({str(v) for v in language[has_text] if v is not None and v == v}):
+        idx = np.flatnonzero(has_text & (language == lang))
+        k = len(set(genre[idx]))
+        if k < 2 or len(idx) <= k:
+            continue
+        nmi, chance = [], []
+        for seed in seeds:
+            labels = KMeans(k, n_init=10, random_state=seed).fit_predict(embeddings[idx])   # as utils.cluster
+            nmi.append(normalized_mutual_info_score(genre[idx], labels))
+            chance.append(normalized_mutual_info_score(np.random.default_rng(seed).permutation(genre[idx]), labels))
+        rows.append(dict(language=lang, tracks=len(idx), genres=k, nmi_genre_mean=float(np.mean(nmi)),
+                         nmi_genre_sd=float(np.std(nmi, ddof=1)), nmi_shuffled_mean=float(np.mean(chance))))
+    return pd.DataFrame(rows, columns=["language", "tracks", "genres", "nmi_genre_mean", "nmi_genre_sd",
+                                       "nmi_shuffled_mean"])

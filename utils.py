@@ -25,14 +25,15 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from data import caching, loading  # noqa: E402
-from data.loading import SR, load_tracks  # noqa: E402,F401  (the notebooks call these through utils)
+from data.loading import (SR, describe_language_confound, known_labels, load_tracks,  # noqa: E402,F401
+                          number_of_clusters)   # the notebooks call these through utils
 from figures import (embed_2d, plot_algorithm_scores, plot_contingency, plot_embeddings,  # noqa: E402,F401
                      plot_grouped_scores, plot_history, plot_k_choice, plot_k_distance, plot_latent_information,
                      plot_scores, plot_spectrograms, plot_sweep, plot_variant_history, plot_whisper_quality,
                      save_figure, show_figure)
 from figures import metric_name as _metric_name, set_plot_style as _set_plot_style  # noqa: E402
 from lyrics import (describe_lyrics_source, embed_text, evaluate_transcripts, get_lyrics,  # noqa: E402,F401
-                    lyrics_blocks, transcribe, whisper_audio_embeddings, whisper_sample)
+                    lyrics_blocks, lyrics_genre_signal, transcribe, whisper_audio_embeddings, whisper_sample)
 
 _HOP = 512             # STFT hop (23 ms at 22.05 kHz)
 _N_FFT = 2048
@@ -95,25 +96,6 @@ def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path,
     _print_versions()
     _RUN_START, _RUN_STARTED_AT = time.perf_counter(), time.time()
     return results, chosen
-
-
-def known_labels(tracks: pd.DataFrame) -> dict[str, pd.Series]:
-    """Return the labels the clusters are scored against (never trained on): genre and language,
-    each where at least two of its values are known (one value, or none, cannot be scored)."""
-    return {name: tracks[name] for name in ("genre", "language") if tracks[name].dropna().nunique() >= 2}
-
-
-def number_of_clusters(tracks: pd.DataFrame, n_clusters: int | None = None) -> int:
-    """Return k, checked against the data before any training: ``n_clusters``, else the number of
-    genres, else (fewer than two genres known) round(sqrt(tracks / 2)), a label-free rule of thumb."""
-    genres = tracks["genre"].dropna().nunique()
-    k = n_clusters or (genres if genres >= 2 else max(2, round((len(tracks) / 2) ** 0.5)))
-    if not n_clusters and genres < 2:
-        print(f"{genres} genre label(s) known: k = {k} (sqrt(tracks / 2)); genre scores are not available")
-    if len(tracks) < max(k, 5):
-        raise ValueError(f"{len(tracks)} tracks are too few for k = {k} clusters (K-Means needs at least k tracks, "
-                         f"the models at least 5): add tracks" + (", or lower N_CLUSTERS" if k > 5 else ""))
-    return k
 
 
 def feasible_sizes(sizes: list[int], X: np.ndarray, val_fraction: float) -> list[int]:
@@ -1075,48 +1057,6 @@ def within_group_nmi(spaces: dict, assignments: pd.DataFrame, tracks: pd.DataFra
                              {label: tracks[label][idx]})[f"nmi_{label}"] for s in sorted(set(found.seed))]
             within[(method, value)] = np.mean(nmis)
     return pd.Series(within).unstack().round(3)
-
-
-def describe_language_confound(tracks: pd.DataFrame) -> str | None:
-    """Return a note when language and genre are confounded (every genre holds a single language,
-    as when two sources are pooled, e.g. an English and a Bangla collection), else None: then
-    a representation that separates the sources scores on language as well, whatever it hears."""
-    known = tracks.dropna(subset=["genre", "language"])
-    if known.empty or known["language"].nunique() < 2:
-        return None
-    per_genre = known.groupby("genre")["language"].nunique()
-    if per_genre.max() > 1:
-        return None
-    return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
-            f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
-            "source: language scores here also measure genre and source, not only what is sung.")
-
-
-def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.ndarray | None = None,
-                        seeds=range(5)) -> pd.DataFrame:
-    """Return, per language, how much genre the lyrics alone carry: K-Means (k = number of
-    genres among that language's tracks with text) on the lyrics embeddings, genre NMI as
-    mean and sd over ``seeds``, and the same NMI with the genre labels shuffled (the chance
-    level, high for small groups). Labels are used only to score."""
-    from sklearn.metrics import normalized_mutual_info_score
-
-    genre, language = np.asarray(genre, dtype=object), np.asarray(language, dtype=object)
-    has_text = ~np.asarray(is_empty, bool) if is_empty is not None else np.ones(len(genre), bool)
-    rows = []
-    for lang in sorted({str(v) for v in language[has_text] if v is not None and v == v}):
-        idx = np.flatnonzero(has_text & (language == lang))
-        k = len(set(genre[idx]))
-        if k < 2 or len(idx) <= k:
-            continue
-        nmi, chance = [], []
-        for seed in seeds:
-            labels = cluster(embeddings[idx], "kmeans", k, seed)
-            nmi.append(normalized_mutual_info_score(genre[idx], labels))
-            chance.append(normalized_mutual_info_score(np.random.default_rng(seed).permutation(genre[idx]), labels))
-        rows.append(dict(language=lang, tracks=len(idx), genres=k, nmi_genre_mean=float(np.mean(nmi)),
-                         nmi_genre_sd=float(np.std(nmi, ddof=1)), nmi_shuffled_mean=float(np.mean(chance))))
-    return pd.DataFrame(rows, columns=["language", "tracks", "genres", "nmi_genre_mean", "nmi_genre_sd",
-                                       "nmi_shuffled_mean"])
 
 
 # ============================================================================ saving

@@ -644,3 +644,37 @@ def audio_durations(tracks: pd.DataFrame) -> np.ndarray:
         except Exception:
             out.append(np.nan)
     return np.array(out, dtype=float)
+
+
+def known_labels(tracks: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return the labels the clusters are scored against (never trained on): genre and language,
+    each where at least two of its values are known (one value, or none, cannot be scored)."""
+    return {name: tracks[name] for name in ("genre", "language") if tracks[name].dropna().nunique() >= 2}
+
+
+def number_of_clusters(tracks: pd.DataFrame, n_clusters: int | None = None) -> int:
+    """Return k, checked against the data before any training: ``n_clusters``, else the number of
+    genres, else (fewer than two genres known) round(sqrt(tracks / 2)), a label-free rule of thumb."""
+    genres = tracks["genre"].dropna().nunique()
+    k = n_clusters or (genres if genres >= 2 else max(2, round((len(tracks) / 2) ** 0.5)))
+    if not n_clusters and genres < 2:
+        print(f"{genres} genre label(s) known: k = {k} (sqrt(tracks / 2)); genre scores are not available")
+    if len(tracks) < max(k, 5):
+        raise ValueError(f"{len(tracks)} tracks are too few for k = {k} clusters (K-Means needs at least k tracks, "
+                         f"the models at least 5): add tracks" + (", or lower N_CLUSTERS" if k > 5 else ""))
+    return k
+
+
+def describe_language_confound(tracks: pd.DataFrame) -> str | None:
+    """Return a note when language and genre are confounded (every genre holds a single language,
+    as when two sources are pooled, e.g. an English and a Bangla collection), else None: then
+    a representation that separates the sources scores on language as well, whatever it hears."""
+    known = tracks.dropna(subset=["genre", "language"])
+    if known.empty or known["language"].nunique() < 2:
+        return None
+    per_genre = known.groupby("genre")["language"].nunique()
+    if per_genre.max() > 1:
+        return None
+    return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
+            f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
+            "source: language scores here also measure genre and source, not only what is sung.")
