@@ -26,7 +26,7 @@ from torch import nn  # noqa: E402
 
 from data import caching, loading  # noqa: E402
 from data.loading import (SR, describe_language_confound, known_labels, load_tracks,  # noqa: E402,F401
-                          number_of_clusters)   # the notebooks call these through utils
+                          number_of_clusters, shared_genres)   # the notebooks call these through utils
 from figures import (embed_2d, plot_algorithm_scores, plot_contingency, plot_embeddings,  # noqa: E402,F401
                      plot_grouped_scores, plot_history, plot_k_choice, plot_k_distance, plot_latent_information,
                      plot_scores, plot_spectrograms, plot_sweep, plot_variant_history, plot_whisper_quality,
@@ -1054,7 +1054,7 @@ def within_group_nmi(spaces: dict, assignments: pd.DataFrame, tracks: pd.DataFra
         found = assignments[assignments.method == method]
         for value, idx in tracks.groupby(group).groups.items():
             nmis = [evaluate(spaces[(method, s)][idx], found[found.seed == s]["cluster"].to_numpy()[idx],
-                             {label: tracks[label][idx]})[f"nmi_{label}"] for s in sorted(set(found.seed))]
+                             {label: tracks[label][idx]}).get(f"nmi_{label}", np.nan) for s in sorted(set(found.seed))]
             within[(method, value)] = np.mean(nmis)
     return pd.Series(within).unstack().round(3)
 

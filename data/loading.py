@@ -678,3 +678,11 @@ def describe_language_confound(tracks: pd.DataFrame) -> str | None:
     return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
             f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
             "source: language scores here also measure genre and source, not only what is sung.")
+
+
+def shared_genres(tracks: pd.DataFrame) -> list[str]:
+    """Return the genres that tracks of at least two languages carry (sorted), e.g. rock in GTZAN
+    and in BanglaBeats: on those, a clustering can follow genre or the collection."""
+    known = tracks.dropna(subset=["genre", "language"])
+    per_genre = known.groupby("genre")["language"].nunique()
+    return sorted(per_genre[per_genre >= 2].index)
