@@ -338,17 +338,35 @@ def evaluate_transcripts(tracks: pd.DataFrame, transcripts: pd.DataFrame) -> pd.
     return pd.DataFrame(rows)
 
 
+NON_LATIN_SHARE = 0.1   # auto: above this share of texts in another script than Latin, the TF-IDF
+
+
+def choose_text_model(texts: list[str], verbose: bool = True) -> str:
+    """Return the offline text representation for these texts, chosen from their scripts (no
+    labels): ``tfidf-char`` when more than ``NON_LATIN_SHARE`` of the texts with letters are in
+    another script than Latin (e.g. Bangla: the English MiniLM turns it into single characters),
+    else ``all-MiniLM-L6-v2``. Measured on real lyrics: results/real/lyrics_text.csv."""
+    scripts = [detect_script(t) for t in texts]
+    written = [s for s in scripts if s]
+    share = sum(s != "en" for s in written) / max(1, len(written))
+    model = "tfidf-char" if share > NON_LATIN_SHARE else "all-MiniLM-L6-v2"
+    if verbose:
+        print(f"text model (auto): {model}, as {share:.0%} of the texts are in another script than Latin")
+    return model
+
+
 def embed_text(texts, model: str = "all-MiniLM-L6-v2", tfidf_dim: int = 64, seed: int = 0,
                device: str | torch.device = "cpu", cache_dir: Path | str | None = CACHE_DIR,
                verbose: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(embeddings, is_empty)``: one unit-norm row per text; empty texts get a zero row and a flag.
 
     ``model``: ``all-MiniLM-L6-v2`` (offline, from the PyPI package), any other
-    sentence-transformers name or folder (online use), or ``tfidf-char``: character 2-4-gram
-    TF-IDF reduced to ``tfidf_dim`` dimensions by truncated SVD, which treats every script alike.
-    Cached by model, settings and the texts themselves.
+    sentence-transformers name or folder (online use), ``tfidf-char``: character 2-4-gram
+    TF-IDF reduced to ``tfidf_dim`` dimensions by truncated SVD, which treats every script alike,
+    or ``auto``: see :func:`choose_text_model`. Cached by model, settings and the texts themselves.
     """
     texts = ["" if not isinstance(t, str) else t.strip() for t in texts]
+    model = choose_text_model(texts, verbose) if model == "auto" else model
     is_empty = np.array([t == "" for t in texts], dtype=bool)
     if verbose and is_empty.any():
         print(f"embed_text: {is_empty.sum()} of {len(texts)} texts are empty; they get a zero row flagged in "
