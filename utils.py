@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from data import caching, loading  # noqa: E402
+from data import caching as _caching, loading as _loading  # noqa: E402
 from data.loading import (SR, describe_language_confound, known_labels, load_tracks,  # noqa: E402,F401
                           number_of_clusters, shared_genres)   # the notebooks call these through utils
 from figures import (embed_2d, plot_algorithm_scores, plot_contingency, plot_embeddings,  # noqa: E402,F401
@@ -175,7 +175,7 @@ def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
 
     with threadpool_limits(1):
         try:
-            y = loading.load_audio(path, params["sr"], params["clip_seconds"])
+            y = _loading.load_audio(path, params["sr"], params["clip_seconds"])
             out = {}
             if "mfcc" in kinds:
                 out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
@@ -183,7 +183,7 @@ def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
                 out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
                                                        params["n_patches"], params.get("hop_length", _HOP))
         except Exception as exc:   # name the file: a worker's traceback alone does not
-            raise RuntimeError(f"{loading._printable(path)}: {exc}") from exc
+            raise RuntimeError(f"{_loading._printable(path)}: {exc}") from exc
     return out
 
 
@@ -198,16 +198,16 @@ def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
         from joblib import Parallel, delayed
         jobs = (delayed(_features_for_path)(p, (kind,), params) for p in tracks["path"])
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        rows = [r[kind] for r in caching.progress(results, total=len(tracks), desc=f"{kind} features",
+        rows = [r[kind] for r in _caching.progress(results, total=len(tracks), desc=f"{kind} features",
                                       disable=not verbose)]
         return {kind: np.stack(rows)}
 
-    return caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose,
-                          check=caching.expect_rows(len(tracks), kind))[kind]
+    return _caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose,
+                          check=_caching.expect_rows(len(tracks), kind))[kind]
 
 
 def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, clip_seconds: float = 30.0,
-                       n_jobs: int = -1, cache_dir: Path | str | None = caching.CACHE_DIR,
+                       n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                        verbose: bool = True) -> tuple[np.ndarray, list[str]]:
     """Return ``(X, names)``: MFCC-statistic vectors (n_tracks, 6*n_mfcc+50) and their column names."""
     params = dict(sr=sr, n_mfcc=n_mfcc, clip_seconds=clip_seconds)
@@ -216,7 +216,7 @@ def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, cli
 
 def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames: int = 128,
                            n_patches: int = 8, hop_length: int = _HOP, sr: int = SR, clip_seconds: float = 30.0,
-                           n_jobs: int = -1, cache_dir: Path | str | None = caching.CACHE_DIR,
+                           n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                            verbose: bool = True) -> np.ndarray:
     """Return log-mel patches in dB, shape (n_tracks, n_patches, n_mels, patch_frames)."""
     params = dict(sr=sr, n_mels=n_mels, patch_frames=patch_frames, n_patches=n_patches,
@@ -232,7 +232,7 @@ def describe_short_clips(tracks: pd.DataFrame, n_patches: int, patch_frames: int
     (their evenly spaced patches then overlap), else None."""
     patch_seconds = patch_frames * hop_length / sr
     needed = n_patches * patch_seconds
-    seconds = np.minimum(loading.audio_durations(tracks), clip_seconds)
+    seconds = np.minimum(_loading.audio_durations(tracks), clip_seconds)
     short = seconds < needed - 0.05
     if not short.any():
         return None
@@ -567,7 +567,7 @@ def _train_vae(model, X: np.ndarray, text: np.ndarray | None = None, condition: 
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, best, best_state, stream = [], np.inf, None, torch.empty(0, dtype=torch.long)
-    for epoch in caching.progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
+    for epoch in _caching.progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
         rows, stream = _epoch_rows(len(X), epoch_size, stream, generator)
         batches = (read(idx) for idx in rows.split(batch_size))
@@ -628,7 +628,7 @@ def _split_settings(model_class, settings: dict) -> tuple[dict, dict]:
 def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None = None,
               text: np.ndarray | None = None, condition: np.ndarray | None = None, name: str | None = None,
               val_fraction: float = 0.2, patience: int = 8, device: str | torch.device = "cpu",
-              verbose: bool = True, cache_dir: Path | str | None = caching.CACHE_DIR, **settings):
+              verbose: bool = True, cache_dir: Path | str | None = _caching.CACHE_DIR, **settings):
     """Build ``model_class`` with a seed, train it by the project's one selection rule and return
     ``(model, history, selection)``.
 
@@ -665,7 +665,7 @@ def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None
                   n_tracks=n_tracks, val_fraction=val_fraction, patience=patience, train=train_kwargs)
     if device.type != "cpu":   # GPU kernels round differently: never mix their models with CPU ones
         params["device"] = device.type
-    trained = caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False,
+    trained = _caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False,
                              check=lambda saved: _weights_problem(model, saved))
     model.load_state_dict({k[6:]: torch.as_tensor(v) for k, v in trained.items() if k.startswith("state/")})
     model.to(device).eval()
