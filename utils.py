@@ -1,8 +1,9 @@
 """Shared helpers for the music-clustering notebooks, in pipeline order.
 
 Sections: setup -> audio features -> models (written from the notebooks' ``#@save`` cells) ->
-training -> clustering and metrics -> figures. Loading tracks lives in ``data/loading.py``,
-the cache in ``data/caching.py``, Whisper and text embeddings in ``lyrics.py``; the names the
+training -> clustering and metrics -> saving. Loading tracks lives in ``data/loading.py``,
+the cache in ``data/caching.py``, Whisper and text embeddings in ``lyrics.py``, plots in
+``figures.py``; the names the
 notebooks call are imported here, so a notebook needs only ``import utils``. Nothing heavy
 runs at import time; optional libraries are imported inside the functions that need them.
 """
