@@ -80,8 +80,13 @@ def set_plot_style() -> None:
 
 def embed_2d(Z: np.ndarray, method: str = "tsne", seed: int = 0) -> np.ndarray:
     """Return a 2-D embedding of rows of Z for plotting: 't-SNE' (scikit-learn) or 'umap'
-    (umap-learn); rows holding NaN (no vector) get NaN coordinates and are not drawn."""
+    (umap-learn); rows holding NaN (no vector) get NaN coordinates and are not drawn. Returns
+    None, saying why, when there is nothing to map (fewer than 3 rows, or all rows identical)."""
     rows = np.isfinite(Z).all(axis=1)
+    if rows.sum() < 3 or np.ptp(Z[rows], axis=0).max() < 1e-12:
+        print(f"No {method} map: {int(rows.sum())} vector(s), " + ("all identical" if rows.sum() >= 3 else "too few")
+              + "; there is nothing to place in two dimensions.")
+        return None
     if not rows.all():
         out = np.full((len(Z), 2), np.nan)
         out[rows] = embed_2d(Z[rows], method, seed)
@@ -105,6 +110,9 @@ def plot_embeddings(points: dict[str, np.ndarray], colorings: dict, title: str =
     and 'language' get their fixed colors."""
     import matplotlib.pyplot as plt
 
+    points = {name: xy for name, xy in points.items() if xy is not None}   # None: nothing to map (embed_2d said why)
+    if not points:
+        return None
     fig, axes = plt.subplots(len(points), len(colorings), figsize=(5.0 * len(colorings), 4.0 * len(points)),
                              squeeze=False)
     for r, (row_name, xy) in enumerate(points.items()):
@@ -141,6 +149,9 @@ def plot_scores(scores: pd.DataFrame, metrics: list[str], by: str = "method", ti
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    if not metrics:
+        print("No scores to plot: the data has fewer than two known values of every label.")
+        return None
     order = list(dict.fromkeys(scores[by]))
     palette = label_palette(order, "method")
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.0 * len(metrics) + 2.2, 0.45 * len(order) + 1.6),
@@ -415,7 +426,10 @@ def show_figure(fig, jpeg: bool = False, dpi: int = 72) -> None:
 
 
 def save_figure(fig, name: str, results_dir: str | Path, dpi: int = 110) -> Path:
-    """Save a matplotlib figure as ``<results_dir>/figures/<name>.png``; return the path."""
+    """Save a matplotlib figure as ``<results_dir>/figures/<name>.png``; return the path (None
+    for no figure: a plot function returns None when there is nothing to draw, and says why)."""
+    if fig is None:
+        return None
     path = Path(results_dir) / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")

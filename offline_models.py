@@ -171,13 +171,19 @@ def load_whisper(name: str = "base", cache_dir: Path | str = CACHE_DIR / "models
         config_file = site_file(config)
         if all(files) and config_file:
             checkpoint = Path(cache_dir) / f"whisper-{name}-from-ct2.pt"
-            if not checkpoint.exists():
+            try:
+                model = whisper.load_model(str(checkpoint), device=device) if checkpoint.exists() else None
+            except Exception as exc:   # a truncated or damaged conversion: say so, convert again
+                print(f"WARNING: converted Whisper checkpoint {checkpoint} is damaged ({type(exc).__name__}: "
+                      f"{str(exc)[:120]}); converting it again")
+                model = None
+            if model is None:
                 print(f"Converting packaged Whisper '{name}' ({packages}) to openai-whisper format, once ...")
                 converted = convert_ct2_to_whisper(read_ct2_model(b"".join(f.read_bytes() for f in files)))
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
                 torch.save(converted, checkpoint.with_suffix(".tmp"))
                 checkpoint.with_suffix(".tmp").replace(checkpoint)
-            model = whisper.load_model(str(checkpoint), device=device)   # strict state-dict loading
+                model = whisper.load_model(str(checkpoint), device=device)   # strict state-dict loading
             heads = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
             for layer, head in json.loads(config_file.read_text())["alignment_heads"]:
                 heads[layer, head] = True

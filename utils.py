@@ -1,8 +1,9 @@
 """Shared helpers for the music-clustering notebooks, in pipeline order.
 
 Sections: setup -> audio features -> models (written from the notebooks' ``#@save`` cells) ->
-training -> clustering and metrics -> figures. Loading tracks lives in ``data/loading.py``,
-the cache in ``data/caching.py``, Whisper and text embeddings in ``lyrics.py``; the names the
+training -> clustering and metrics -> saving. Loading tracks lives in ``data/loading.py``,
+the cache in ``data/caching.py``, Whisper and text embeddings in ``lyrics.py``, plots in
+``figures.py``; the names the
 notebooks call are imported here, so a notebook needs only ``import utils``. Nothing heavy
 runs at import time; optional libraries are imported inside the functions that need them.
 """
@@ -24,15 +25,16 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from data import caching, loading  # noqa: E402
-from data.loading import SR, load_tracks  # noqa: E402,F401  (the notebooks call these through utils)
+from data import caching as _caching, loading as _loading  # noqa: E402
+from data.loading import (SR, describe_language_confound, known_labels, load_tracks,  # noqa: E402,F401
+                          number_of_clusters, shared_genres)   # the notebooks call these through utils
 from figures import (embed_2d, plot_algorithm_scores, plot_contingency, plot_embeddings,  # noqa: E402,F401
                      plot_grouped_scores, plot_history, plot_k_choice, plot_k_distance, plot_latent_information,
                      plot_scores, plot_spectrograms, plot_sweep, plot_variant_history, plot_whisper_quality,
                      save_figure, show_figure)
 from figures import metric_name as _metric_name, set_plot_style as _set_plot_style  # noqa: E402
 from lyrics import (describe_lyrics_source, embed_text, evaluate_transcripts, get_lyrics,  # noqa: E402,F401
-                    lyrics_blocks, transcribe, whisper_audio_embeddings, whisper_sample)
+                    lyrics_blocks, lyrics_genre_signal, transcribe, whisper_audio_embeddings, whisper_sample)
 
 _HOP = 512             # STFT hop (23 ms at 22.05 kHz)
 _N_FFT = 2048
@@ -75,6 +77,7 @@ def _print_versions() -> None:
 
 
 _RUN_START = time.perf_counter()
+_RUN_STARTED_AT = time.time()   # wall clock, to tell this run's figures from an earlier run's
 
 
 def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path, torch.device]:
@@ -82,7 +85,7 @@ def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path,
     set the plot style, choose the device for ``DEVICE`` and print it with the package versions."""
     import warnings
 
-    global _RUN_START
+    global _RUN_START, _RUN_STARTED_AT
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message="IProgress not found")   # text progress bars are fine
     warnings.filterwarnings("ignore", message="Tight layout not applied")   # wide legends: the layout stays readable
@@ -92,7 +95,7 @@ def setup_notebook(results_dir: str | Path, device: str = "auto") -> tuple[Path,
     chosen = _get_device(device)
     print(_describe_device(chosen))
     _print_versions()
-    _RUN_START = time.perf_counter()
+    _RUN_START, _RUN_STARTED_AT = time.perf_counter(), time.time()
     return results, chosen
 
 
@@ -172,13 +175,16 @@ def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        y = loading.load_audio(path, params["sr"], params["clip_seconds"])
-        out = {}
-        if "mfcc" in kinds:
-            out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
-        if "logmel" in kinds:
-            out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
-                                                   params["n_patches"], params.get("hop_length", _HOP))
+        try:
+            y = _loading.load_audio(path, params["sr"], params["clip_seconds"])
+            out = {}
+            if "mfcc" in kinds:
+                out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
+            if "logmel" in kinds:
+                out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
+                                                       params["n_patches"], params.get("hop_length", _HOP))
+        except Exception as exc:   # name the file: a worker's traceback alone does not
+            raise RuntimeError(f"{_loading._printable(path)}: {exc}") from exc
     return out
 
 
@@ -193,15 +199,16 @@ def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
         from joblib import Parallel, delayed
         jobs = (delayed(_features_for_path)(p, (kind,), params) for p in tracks["path"])
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        rows = [r[kind] for r in caching.progress(results, total=len(tracks), desc=f"{kind} features",
+        rows = [r[kind] for r in _caching.progress(results, total=len(tracks), desc=f"{kind} features",
                                       disable=not verbose)]
         return {kind: np.stack(rows)}
 
-    return caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose)[kind]
+    return _caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose,
+                          check=_caching.expect_rows(len(tracks), kind))[kind]
 
 
 def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, clip_seconds: float = 30.0,
-                       n_jobs: int = -1, cache_dir: Path | str | None = caching.CACHE_DIR,
+                       n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                        verbose: bool = True) -> tuple[np.ndarray, list[str]]:
     """Return ``(X, names)``: MFCC-statistic vectors (n_tracks, 6*n_mfcc+50) and their column names."""
     params = dict(sr=sr, n_mfcc=n_mfcc, clip_seconds=clip_seconds)
@@ -210,7 +217,7 @@ def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, cli
 
 def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames: int = 128,
                            n_patches: int = 8, hop_length: int = _HOP, sr: int = SR, clip_seconds: float = 30.0,
-                           n_jobs: int = -1, cache_dir: Path | str | None = caching.CACHE_DIR,
+                           n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                            verbose: bool = True) -> np.ndarray:
     """Return log-mel patches in dB, shape (n_tracks, n_patches, n_mels, patch_frames)."""
     params = dict(sr=sr, n_mels=n_mels, patch_frames=patch_frames, n_patches=n_patches,
@@ -226,7 +233,7 @@ def describe_short_clips(tracks: pd.DataFrame, n_patches: int, patch_frames: int
     (their evenly spaced patches then overlap), else None."""
     patch_seconds = patch_frames * hop_length / sr
     needed = n_patches * patch_seconds
-    seconds = np.minimum(loading.audio_durations(tracks), clip_seconds)
+    seconds = np.minimum(_loading.audio_durations(tracks), clip_seconds)
     short = seconds < needed - 0.05
     if not short.any():
         return None
@@ -287,7 +294,7 @@ def load_inputs(dataset: str, data_dir, preset: str, n_mels: int, patch_frames: 
     text_emb, no_text = embed_text(lyrics["text"], text_model, device=device)
     return SimpleNamespace(
         tracks=tracks, skipped=skipped, patches=standardize_patches(logmel_db), lyrics=lyrics,
-        truth={name: tracks[name] for name in ("genre", "language") if tracks[name].notna().any()},
+        truth=known_labels(tracks),
         X_mfcc=StandardScaler().fit_transform(extract_mfcc_stats(tracks)[0]).astype(np.float32),
         X_bands=StandardScaler().fit_transform(logmel_band_stats(logmel_db)).astype(np.float32),
         X_whisper=StandardScaler().fit_transform(whisper_audio_embeddings(tracks, whisper_model, device=device)),
@@ -548,6 +555,10 @@ def _train_vae(model, X: np.ndarray, text: np.ndarray | None = None, condition: 
     below len(X) an epoch trains on that many rows of a seeded stream of permutations, so an
     epoch costs the same at any data size.
     """
+    for name, values in (("X", X), ("text", text), ("condition", condition)):
+        if values is not None and not np.isfinite(values).all():
+            raise ValueError(f"the model's input {name} holds {int((~np.isfinite(values)).sum())} NaN or infinite "
+                             "values: check the features (a damaged file or a bad feature-table cell)")
     device = torch.device(device)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(n_threads)   # small models train several times faster on one thread
@@ -557,7 +568,7 @@ def _train_vae(model, X: np.ndarray, text: np.ndarray | None = None, condition: 
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, best, best_state, stream = [], np.inf, None, torch.empty(0, dtype=torch.long)
-    for epoch in caching.progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
+    for epoch in _caching.progress(range(1, epochs + 1), desc="VAE epochs", disable=not verbose, leave=False):
         kl_weight = beta * min(1.0, epoch / max(1, warmup_epochs))
         rows, stream = _epoch_rows(len(X), epoch_size, stream, generator)
         batches = (read(idx) for idx in rows.split(batch_size))
@@ -618,7 +629,7 @@ def _split_settings(model_class, settings: dict) -> tuple[dict, dict]:
 def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None = None,
               text: np.ndarray | None = None, condition: np.ndarray | None = None, name: str | None = None,
               val_fraction: float = 0.2, patience: int = 8, device: str | torch.device = "cpu",
-              verbose: bool = True, cache_dir: Path | str | None = caching.CACHE_DIR, **settings):
+              verbose: bool = True, cache_dir: Path | str | None = _caching.CACHE_DIR, **settings):
     """Build ``model_class`` with a seed, train it by the project's one selection rule and return
     ``(model, history, selection)``.
 
@@ -640,9 +651,10 @@ def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None
     heldout = {k: a[held] for k, a in part.items() if a is not None}
     torch.manual_seed(seed)   # ensures reproducibility of the initial weights
     model = model_class(X.shape[1], **model_kwargs) if X.ndim == 2 else model_class(**model_kwargs)
-    start = time.perf_counter()
+    start, trained_now = time.perf_counter(), []
 
     def compute():
+        trained_now.append(True)
         history = _train_vae(model, train["X"], train.get("text"), train.get("condition"), heldout=heldout,
                             patience=patience, seed=seed, device=device, verbose=verbose, **train_kwargs)
         state = {f"state/{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
@@ -654,15 +666,22 @@ def fit_model(model_class, X: np.ndarray, seed: int = 0, *, n_tracks: int | None
                   n_tracks=n_tracks, val_fraction=val_fraction, patience=patience, train=train_kwargs)
     if device.type != "cpu":   # GPU kernels round differently: never mix their models with CPU ones
         params["device"] = device.type
-    path = caching.cache_path("model", params, fingerprint, cache_dir)
-    was_cached = path is not None and path.exists()
-    trained = caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False)
+    trained = _caching.cached("model", params, fingerprint, compute, cache_dir, verbose=False,
+                             check=lambda saved: _weights_problem(model, saved))
     model.load_state_dict({k[6:]: torch.as_tensor(v) for k, v in trained.items() if k.startswith("state/")})
     model.to(device).eval()
     history = pd.DataFrame({k[8:]: v for k, v in trained.items() if k.startswith("history/")})
     label = name or model_class.__name__
-    _report_fit(f"{label} seed {seed}", model, history, None if was_cached else time.perf_counter() - start, device)
+    _report_fit(f"{label} seed {seed}", model, history, time.perf_counter() - start if trained_now else None, device)
     return model, history, _selection_row(label, seed, history, held_tracks)
+
+
+def _weights_problem(model, saved: dict) -> str | None:
+    """Return what makes cached weights unfit for ``model`` (other names or shapes, no history), or None."""
+    state = {f"state/{k}": tuple(v.shape) for k, v in model.state_dict().items()}
+    if {k for k in saved if k.startswith("state/")} != set(state) or any(saved[k].shape != s for k, s in state.items()):
+        return "its weights do not fit this model"
+    return None if any(k.startswith("history/") for k in saved) else "it holds no training history"
 
 
 def _report_fit(label: str, model, history: pd.DataFrame, seconds: float | None, device: torch.device) -> None:
@@ -762,8 +781,8 @@ def cluster(Z: np.ndarray, method: str = "kmeans", n_clusters: int = 10, seed: i
                                random_state=seed, **kwargs).fit_predict(Z)
     if method == "agglomerative":
         return AgglomerativeClustering(n_clusters, linkage=kwargs.pop("linkage", "ward"), **kwargs).fit_predict(Z)
-    if method == "dbscan":
-        return DBSCAN(**kwargs).fit_predict(Z)
+    if method == "dbscan":   # eps NaN: choose_dbscan_eps found too few vectors, so every track is noise
+        return DBSCAN(**kwargs).fit_predict(Z) if np.isfinite(kwargs["eps"]) else np.full(len(Z), -1)
     raise ValueError(f"unknown clustering method {method!r}")
 
 
@@ -834,6 +853,9 @@ def choose_dbscan_eps(Z: np.ndarray, min_samples: int = 5, quantiles=(0.1, 0.2, 
     from sklearn.neighbors import NearestNeighbors
 
     Z = Z[np.isfinite(Z).all(axis=1)]    # tracks without a vector are in no cluster (see cluster)
+    if len(Z) <= min_samples:             # e.g. lyrics when every track is instrumental: DBSCAN calls all noise
+        return np.nan, np.zeros(len(Z)), pd.DataFrame([dict(eps=np.nan, n_clusters=0, noise_share=1.0,
+                                                            silhouette=np.nan, admissible=False, chosen=True)])
     dist, _ = NearestNeighbors(n_neighbors=min(min_samples + 1, len(Z))).fit(Z).kneighbors(Z)
     curve = np.sort(dist[:, -1])          # column 0 is the point itself
     positive = curve[curve > 1e-12]
@@ -1033,59 +1055,18 @@ def within_group_nmi(spaces: dict, assignments: pd.DataFrame, tracks: pd.DataFra
         found = assignments[assignments.method == method]
         for value, idx in tracks.groupby(group).groups.items():
             nmis = [evaluate(spaces[(method, s)][idx], found[found.seed == s]["cluster"].to_numpy()[idx],
-                             {label: tracks[label][idx]})[f"nmi_{label}"] for s in sorted(set(found.seed))]
+                             {label: tracks[label][idx]}).get(f"nmi_{label}", np.nan) for s in sorted(set(found.seed))]
             within[(method, value)] = np.mean(nmis)
     return pd.Series(within).unstack().round(3)
-
-
-def describe_language_confound(tracks: pd.DataFrame) -> str | None:
-    """Return a note when language and genre are confounded (every genre holds a single language,
-    as when two sources are pooled, e.g. an English and a Bangla collection), else None: then
-    a representation that separates the sources scores on language as well, whatever it hears."""
-    known = tracks.dropna(subset=["genre", "language"])
-    if known.empty or known["language"].nunique() < 2:
-        return None
-    per_genre = known.groupby("genre")["language"].nunique()
-    if per_genre.max() > 1:
-        return None
-    return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
-            f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
-            "source: language scores here also measure genre and source, not only what is sung.")
-
-
-def lyrics_genre_signal(embeddings: np.ndarray, genre, language, is_empty: np.ndarray | None = None,
-                        seeds=range(5)) -> pd.DataFrame:
-    """Return, per language, how much genre the lyrics alone carry: K-Means (k = number of
-    genres among that language's tracks with text) on the lyrics embeddings, genre NMI as
-    mean and sd over ``seeds``, and the same NMI with the genre labels shuffled (the chance
-    level, high for small groups). Labels are used only to score."""
-    from sklearn.metrics import normalized_mutual_info_score
-
-    genre, language = np.asarray(genre, dtype=object), np.asarray(language, dtype=object)
-    has_text = ~np.asarray(is_empty, bool) if is_empty is not None else np.ones(len(genre), bool)
-    rows = []
-    for lang in sorted({str(v) for v in language[has_text] if v is not None and v == v}):
-        idx = np.flatnonzero(has_text & (language == lang))
-        k = len(set(genre[idx]))
-        if k < 2 or len(idx) <= k:
-            continue
-        nmi, chance = [], []
-        for seed in seeds:
-            labels = cluster(embeddings[idx], "kmeans", k, seed)
-            nmi.append(normalized_mutual_info_score(genre[idx], labels))
-            chance.append(normalized_mutual_info_score(np.random.default_rng(seed).permutation(genre[idx]), labels))
-        rows.append(dict(language=lang, tracks=len(idx), genres=k, nmi_genre_mean=float(np.mean(nmi)),
-                         nmi_genre_sd=float(np.std(nmi, ddof=1)), nmi_shuffled_mean=float(np.mean(chance))))
-    return pd.DataFrame(rows, columns=["language", "tracks", "genres", "nmi_genre_mean", "nmi_genre_sd",
-                                       "nmi_shuffled_mean"])
 
 
 # ============================================================================ saving
 
 def save_tables(results_dir: str | Path, **tables: pd.DataFrame) -> None:
     """Write each table to ``<results_dir>/<name>.csv`` and print what was written and the run's time.
-    An empty table writes nothing and removes an earlier run's file of that name, so the folder
-    never mixes runs (e.g. a skipped_files.csv of other data)."""
+    An empty table writes nothing and removes an earlier run's file of that name, and figures this
+    run did not draw are removed, so the folder never mixes runs (e.g. a skipped_files.csv of
+    other data). Other files in the folder are left alone."""
     results = Path(results_dir)
     written = []
     for name, table in tables.items():
@@ -1093,8 +1074,14 @@ def save_tables(results_dir: str | Path, **tables: pd.DataFrame) -> None:
         if table is None or len(table) == 0:
             path.unlink(missing_ok=True)
             continue
-        table.to_csv(path, index=table.index.name is not None or isinstance(table.index, pd.MultiIndex))
+        table.to_csv(path, index=table.index.name is not None or isinstance(table.index, pd.MultiIndex),
+                     errors="backslashreplace")   # a file name that is not UTF-8 never stops the save
         written.append(f"{name} ({len(table)} rows)")
+    stale = [p for p in (results / "figures").glob("*.png") if p.stat().st_mtime < _RUN_STARTED_AT]
+    for path in stale:
+        path.unlink()
+    if stale:
+        print(f"removed {len(stale)} figure(s) of an earlier run: {', '.join(p.name for p in stale)}")
     figures = len(list((results / "figures").glob("*.png")))
     print(f"wrote to {results}: {', '.join(written)}; {figures} figures; "
           f"{time.perf_counter() - _RUN_START:.0f} s since setup")

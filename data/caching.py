@@ -79,21 +79,28 @@ def cache_path(stage: str, params: dict, data: pd.DataFrame | str, cache_dir: Pa
 
 
 def cached(stage: str, params: dict, data: pd.DataFrame | str, compute: Callable[[], dict],
-           cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True) -> dict:
+           cache_dir: Path | str | None = CACHE_DIR, verbose: bool = True,
+           check: Callable[[dict], str | None] | None = None) -> dict:
     """Return ``compute()``'s dict of arrays, cached in ``<cache_dir>/<fingerprint>/<stage>-<key>.npz``.
 
     The key hashes the parameters; the fingerprint is that of a track table (see
     :func:`fingerprint_tracks`) or a given string, so a run on other data or other settings
-    never reuses an artefact. ``cache_dir=None`` disables caching.
+    never reuses an artefact. ``cache_dir=None`` disables caching. A cache file that cannot be
+    read (truncated, empty) or that ``check`` rejects (it returns what is wrong, e.g. another
+    run's shape) is reported with its path and recomputed, never trusted.
     """
     path = cache_path(stage, params, data, cache_dir)
     if path is None:
         return compute()
     if path.exists():
-        if verbose:
-            print(f"[cache] {stage}: loaded {path.relative_to(path.parents[1])}")
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+        problem, result = _read_entry(path)
+        problem = problem or (check(result) if check else None)
+        if problem is None:
+            if verbose:
+                print(f"[cache] {stage}: loaded {path.relative_to(path.parents[1])}")
+            return result
+        print(f"WARNING: cache entry {path} is damaged ({problem}); computing it again")
+        path.unlink()
     result = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -102,3 +109,24 @@ def cached(stage: str, params: dict, data: pd.DataFrame | str, compute: Callable
     if verbose:
         print(f"[cache] {stage}: saved {path.relative_to(path.parents[1])}")
     return result
+
+
+def _read_entry(path: Path) -> tuple[str | None, dict]:
+    """Return (what is wrong, or None; the arrays) of a cache file."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return None, {k: f[k] for k in f.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        return f"{type(exc).__name__}: {exc}", {}
+
+
+def expect_rows(n: int, *keys: str) -> Callable[[dict], str | None]:
+    """Return a check for :func:`cached`: every array in ``keys`` has ``n`` rows (one per track or text)."""
+    def check(result: dict) -> str | None:
+        for key in keys:
+            if key not in result or len(result[key]) != n:
+                return f"{key!r} holds {len(result[key]) if key in result else 0} rows for {n} tracks"
+        return None
+    return check

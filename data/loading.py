@@ -3,6 +3,8 @@
 lyrics) and a table of what was skipped and why. The bad-input checks live here."""
 from __future__ import annotations
 
+import csv
+import os
 import re
 from pathlib import Path
 
@@ -51,7 +53,7 @@ def load_tracks(dataset: str = "demo", data_dir: str | Path | None = None, *, pr
             _build_demo(preset, root)   # builds it, or rebuilds one made by an older recipe
         candidates, skipped = _scan_folder(root, verbose=False)  # its extra columns are the recipe
     elif dataset == "gtzan":
-        candidates, skipped = _scan_gtzan(_existing_dir(data_dir, dataset)), []
+        candidates, skipped = _scan_gtzan(_existing_dir(data_dir, dataset))
     elif dataset == "folder":
         candidates, skipped = _scan_folder(_existing_dir(data_dir, dataset), verbose)
     elif dataset == "features":
@@ -59,18 +61,19 @@ def load_tracks(dataset: str = "demo", data_dir: str | Path | None = None, *, pr
     else:
         raise ValueError(f"unknown dataset {dataset!r}: use 'demo', 'gtzan', 'folder' or 'features'")
 
+    candidates["genre"] = normalize_genres(candidates["genre"], f"{dataset}: ", verbose)
     rows, notes = [], []
-    iterator = candidates.itertuples(index=False)
-    if len(candidates) > 50:
-        iterator = progress(iterator, total=len(candidates), desc="checking audio", disable=not verbose)
-    for row in iterator:
-        reason, note = inspect_audio(row.path, min_duration, clip_seconds)
+    records = candidates.to_dict("records")   # every column's values, whatever its name
+    if len(records) > 50:
+        records = progress(records, total=len(records), desc="checking audio", disable=not verbose)
+    for row in records:
+        reason, note = inspect_audio(row["path"], min_duration, clip_seconds)
         if reason:
-            skipped.append({"track_id": row.track_id, "path": row.path, "reason": reason})
+            skipped.append({"track_id": row["track_id"], "path": _printable(row["path"]), "reason": reason})
         else:
-            rows.append(row._asdict())
+            rows.append(row)
             if note:
-                notes.append(f"{row.track_id}: {note}")
+                notes.append(f"{row['track_id']}: {note}")
     tracks = pd.DataFrame(rows, columns=candidates.columns).reset_index(drop=True)
     skipped = pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
     if tracks.empty:
@@ -105,12 +108,14 @@ def inspect_audio(path: str, min_duration: float = 3.0, clip_seconds: float | No
     p = Path(path)
     if not p.exists():
         return "file not found", None
+    if not os.access(p, os.R_OK):
+        return "permission denied: the file cannot be read (check its permissions)", None
     if p.stat().st_size == 0:
         return "empty file (0 bytes)", None
     if p.suffix.lower() not in AUDIO_EXTENSIONS:
         return f"unsupported format ({p.suffix.lower() or 'no extension'}): convert to wav/flac/mp3", None
     try:
-        info = sf.info(str(p))
+        info = sf.info(_fs_path(path))
     except Exception as exc:  # libsndfile raises LibsndfileError/RuntimeError for bad files
         return f"cannot decode audio ({_decode_error(exc, p)}); the file may be truncated or headerless", None
     if info.frames <= 0:
@@ -128,6 +133,14 @@ def inspect_audio(path: str, min_duration: float = 3.0, clip_seconds: float | No
         audio = _read_central(p, info, clip_seconds)
     except Exception as exc:
         return f"cannot decode audio ({_decode_error(exc, p)}); the file may be damaged", None
+    expected = info.frames if not clip_seconds else min(info.frames, int(round(clip_seconds * info.samplerate)))
+    decoded = len(audio) / info.samplerate
+    if len(audio) < expected - 0.5 * info.samplerate:   # any format: the header said more than decoding gives
+        promised = expected / info.samplerate
+        if decoded < min_duration:
+            return (f"truncated: the header promises {promised:.2f} s, decoding gives {decoded:.2f} s "
+                    f"< min_duration {min_duration:.2f} s"), None
+        note = f"truncated: the header promises {promised:.2f} s, decoding gives {decoded:.2f} s; the readable part is used"
     if not np.isfinite(audio).all():
         return "audio contains NaN or infinite samples", None
     if float(np.max(np.abs(audio))) < 1e-4:
@@ -149,8 +162,28 @@ def _read_central(path: Path, info, clip_seconds: float | None) -> np.ndarray:
 
     n = info.frames if not clip_seconds else min(info.frames, int(round(clip_seconds * info.samplerate)))
     start = (info.frames - n) // 2
-    audio, _ = sf.read(str(path), start=start, frames=n, dtype="float32", always_2d=True)
+    audio, _ = sf.read(_fs_path(str(path)), start=start, frames=n, dtype="float32", always_2d=True)
     return audio
+
+
+def _fs_path(path: str) -> str | bytes:
+    """Return a path the audio libraries can open: the file system's bytes when the name is not
+    valid UTF-8 (e.g. 'caf\\xe9.wav' from an old Windows zip), else the path as it is."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _printable(text: str) -> str:
+    """Return a file name or path that can be printed and written to CSV: bytes that are not
+    UTF-8 read as Latin-1 (their usual origin), so 'caf\\xe9' becomes 'café'."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("latin-1")
 
 
 def _declared_seconds(path: Path) -> float | None:
@@ -226,10 +259,37 @@ def _empty_tracks(n: int = 0) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in TRACK_COLUMNS})
 
 
-def _scan_gtzan(root: Path) -> pd.DataFrame:
-    """Return candidate tracks for GTZAN files named <genre>.<NNNNN>.<au|wav>, anywhere below root."""
+def _walk_files(root: Path) -> tuple[list[Path], list[dict]]:
+    """Return every file below ``root`` (sorted) and a skipped row for each folder that cannot be
+    read and each link whose target is gone."""
+    files, problems = [], []
+
+    def unreadable(error: OSError) -> None:
+        problems.append({"track_id": _printable(Path(error.filename).name), "path": _printable(error.filename),
+                         "reason": f"folder cannot be read ({error.strerror.lower()}): its files are not used"})
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable):
+        subfolders.sort()
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.exists():
+                problems.append({"track_id": _printable(path.stem), "path": _printable(str(path)),
+                                 "reason": "broken link: the file it points to does not exist"})
+            else:
+                files.append(path)
+    return sorted(files), problems
+
+
+def _scan_gtzan(root: Path) -> tuple[pd.DataFrame, list[dict]]:
+    """Return candidate tracks for GTZAN files named <genre>.<NNNNN>.<au|wav>, anywhere below root,
+    and a skipped row for every other audio file (a GTZAN name is how the genre is known)."""
     pattern = re.compile(r"^([a-z]+)\.(\d{5})\.(au|wav)$", re.IGNORECASE)
-    files = sorted(p for p in root.rglob("*") if p.is_file() and pattern.match(p.name))
+    found, skipped = _walk_files(root)
+    audio = [p for p in found if p.suffix.lower() in AUDIO_EXTENSIONS and not _hidden(p.relative_to(root))]
+    files = [p for p in audio if pattern.match(p.name)]
+    skipped += [{"track_id": _printable(p.stem), "path": _printable(str(p)),
+                 "reason": "not a GTZAN file name (<genre>.<NNNNN>.au or .wav): rename it, or load the folder "
+                           "with DATASET='folder' (audio/<label>/...)"} for p in audio if not pattern.match(p.name)]
     if not files:
         raise FileNotFoundError(
             f"no GTZAN files (<genre>.<NNNNN>.au or .wav) below {root}. Expected e.g. "
@@ -238,30 +298,58 @@ def _scan_gtzan(root: Path) -> pd.DataFrame:
     tracks["track_id"] = [p.stem for p in files]
     tracks["path"] = [str(p) for p in files]
     tracks["genre"] = [pattern.match(p.name).group(1).lower() for p in files]
-    return tracks
+    return tracks, skipped
 
 
 def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
-    """Read a CSV as text (UTF-8, else Latin-1 with a printed warning); raise a one-line error
-    naming the file when it is empty or not a CSV table."""
+    """Read a CSV as text (UTF-8, else Latin-1 with a printed warning; ``;`` or tab separators
+    found and said; NUL bytes dropped, naming their lines; a repeated header name reported and
+    its first column used); raise a one-line error naming the file when it is not a table."""
+    import io
+
     from pandas.errors import EmptyDataError, ParserError
 
-    if path.stat().st_size == 0:
+    raw = path.read_bytes()
+    if not raw:
         raise ValueError(f"{path}: empty file (0 bytes); expected a CSV table with a header row")
-    if b"\x00" in path.read_bytes()[:4096]:
+    head = raw[:4096]
+    if sum(b < 32 and b not in (9, 10, 13) for b in head) > max(4, len(head) // 50):   # control bytes: not text
         raise ValueError(f"{path}: a binary file, not a CSV table")
+    if b"\x00" in raw:
+        lines = sorted({raw.count(b"\n", 0, m.start()) + 1 for m in re.finditer(b"\x00", raw)})
+        print(f"WARNING: {path.name}: NUL byte(s) on line(s) {lines} removed; check those rows")
+        raw = raw.replace(b"\x00", b"")
     for encoding in ("utf-8-sig", "latin-1"):
         try:
-            table = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        header = text.splitlines()[0] if text.strip() else ""
+        sep = next((s for s in (";", "\t") if "," not in header and s in header), ",")
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
         except (ParserError, EmptyDataError) as exc:
             raise ValueError(f"{path}: not a readable CSV table ({str(exc).strip().splitlines()[-1]})") from None
         if encoding == "latin-1":
             print(f"WARNING: {path} is not UTF-8; read it as Latin-1. Non-English text may be garbled: "
                   "save the file as UTF-8.")
-        return table
+        if sep != ",":
+            print(f"NOTE: {path.name} is separated by {'tabs' if sep == chr(9) else repr(sep)}, not commas; read it so.")
+        return _drop_repeated_columns(table, next(csv.reader([header], delimiter=sep)), path)
     raise ValueError(f"{path}: cannot be read as text")
+
+
+def _drop_repeated_columns(table: pd.DataFrame, header: list[str], path: Path) -> pd.DataFrame:
+    """Return the table without the copies pandas made of a repeated header name (``language.1``),
+    printing which names repeat (the first column of each is used)."""
+    names = [h.strip() for h in header]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if not repeated or len(names) != len(table.columns):
+        return table
+    keep = [i for i, n in enumerate(names) if names.index(n) == i]
+    print(f"WARNING: {path.name}: column name(s) {repeated} appear more than once in the header; "
+          "the first column of each is used, the others are ignored")
+    return table.iloc[:, keep]
 
 
 def normalize_languages(values: pd.Series, source: str = "", verbose: bool = True) -> pd.Series:
@@ -283,48 +371,80 @@ def normalize_languages(values: pd.Series, source: str = "", verbose: bool = Tru
     return out
 
 
+def _hidden(rel: Path) -> bool:
+    """Return whether a file (path relative to the data folder) is hidden or a system file, never music."""
+    return any(part.startswith(".") for part in rel.parts) or rel.name in SYSTEM_FILES
+
+
+def normalize_genres(values: pd.Series, source: str = "", verbose: bool = True) -> pd.Series:
+    """Return genre labels compared case-insensitively, like languages: stripped and lower-cased
+    ('Rock' and 'rock' are one genre). Prints every change made."""
+    out = values.astype("string").str.strip().str.lower()
+    changes = sorted({(v, o) for v, o in zip(values, out) if isinstance(v, str) and pd.notna(o) and v != o})
+    if verbose and changes:
+        print(f"{source}genre labels compared case-insensitively: "
+              + ", ".join(f"{a!r} -> {b!r}" for a, b in changes[:12]) + (" ..." if len(changes) > 12 else ""))
+    return out
+
+
 def _scan_folder(root: Path, verbose: bool = True) -> tuple[pd.DataFrame, list[dict]]:
     """Return candidate tracks from ``audio/<label>/...`` (or ``<label>/...``) plus an optional
     metadata.csv; the label is the first folder below ``audio/``. Files in formats the decoders
-    cannot read are listed as skipped; hidden and system files are counted, not read."""
+    cannot read, unreadable folders and broken links are listed as skipped; hidden and system
+    files are counted, not read."""
+    if root.name == "audio" and not (root / "metadata.csv").exists() and (root.parent / "metadata.csv").exists():
+        print(f"NOTE: DATA_DIR is an audio/ folder; {root.parent / 'metadata.csv'} beside it is used. "
+              f"Next time point DATA_DIR at {root.parent}.")
+        root = root.parent
     audio_root = root / "audio" if (root / "audio").is_dir() else root
     meta_path = root / "metadata.csv"
-    files, skipped, ignored = [], [], 0
-    for p in sorted(audio_root.rglob("*")):
-        if not p.is_file() or p == meta_path:
+    found, skipped = _walk_files(audio_root)
+    files, ignored = [], 0
+    for p in found:
+        if p == meta_path:
             continue
-        rel = p.relative_to(audio_root)
-        if any(part.startswith(".") for part in rel.parts) or p.name in SYSTEM_FILES \
-                or p.suffix.lower() in IGNORED_EXTENSIONS:
+        if _hidden(p.relative_to(audio_root)) or p.suffix.lower() in IGNORED_EXTENSIONS:
             ignored += 1
         elif p.suffix.lower() in AUDIO_EXTENSIONS:
             files.append(p)
         else:
-            skipped.append({"track_id": p.stem, "path": str(p),
+            skipped.append({"track_id": _printable(p.stem), "path": _printable(str(p)),
                             "reason": f"unsupported format ({p.suffix.lower() or 'no extension'}): "
                                       "convert to wav/flac/mp3"})
     if not files and not meta_path.exists():
         raise FileNotFoundError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {audio_root}"
-                                + (f" ({len(skipped)} in other formats)" if skipped else "")
+                                + (f" ({len(skipped)} in other formats or unreadable)" if skipped else "")
                                 + ". Expected audio/<label>/<file>, with an optional metadata.csv beside audio/.")
     if verbose and ignored:
         print(f"{audio_root}: {ignored} hidden, system or non-audio file(s) (e.g. .DS_Store, ._*, cover images, "
               "text) ignored.")
     tracks = _empty_tracks(len(files))
-    tracks["track_id"] = [p.stem for p in files]
+    tracks["track_id"] = [_printable(p.stem) for p in files]
     tracks["path"] = [str(p) for p in files]
-    tracks["genre"] = [p.relative_to(audio_root).parts[0] if len(p.relative_to(audio_root).parts) > 1 else pd.NA
-                       for p in files]
+    tracks["genre"] = [_printable(p.relative_to(audio_root).parts[0]) if len(p.relative_to(audio_root).parts) > 1
+                       else pd.NA for p in files]
     if meta_path.exists():
         tracks, meta_skipped = _merge_metadata(tracks, _read_csv_any_encoding(meta_path), root, audio_root, verbose)
         skipped += meta_skipped
     if tracks["language"].notna().any():
         tracks["language"] = normalize_languages(tracks["language"], "metadata.csv: ", verbose)
-    dup = tracks["track_id"].duplicated(keep=False)
-    if dup.any():  # same file name in two folders: make ids unique with the path below audio/
-        tracks.loc[dup, "track_id"] = [str(Path(p).relative_to(audio_root).with_suffix("").as_posix())
-                                       for p in tracks.loc[dup, "path"]]
+    tracks["track_id"] = _unique_ids(tracks, audio_root)
     return tracks, skipped
+
+
+def _unique_ids(tracks: pd.DataFrame, audio_root: Path) -> pd.Series:
+    """Return track ids made unique: a name in two folders gets its path below audio/, and a name
+    with two extensions in one folder (t0.wav, t0.flac) keeps its extension, said in a note."""
+    ids = tracks["track_id"].copy()
+    relative = [Path(p).relative_to(audio_root) for p in tracks["path"]]
+    dup = ids.duplicated(keep=False)
+    ids[dup] = [_printable(relative[i].with_suffix("").as_posix()) for i in np.flatnonzero(dup)]
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        ids[dup] = [_printable(relative[i].as_posix()) for i in np.flatnonzero(dup)]
+        print(f"NOTE: {int(dup.sum())} files share a name but not an extension; their track ids keep the "
+              f"extension: {', '.join(ids[dup].head(4))}")
+    return ids
 
 
 def _normalize_key(value: str) -> str:
@@ -333,6 +453,14 @@ def _normalize_key(value: str) -> str:
     while key.startswith("./"):
         key = key[2:]
     return key
+
+
+def _relative_key(path: Path, root: Path, audio_root: Path) -> str | None:
+    """Return an absolute metadata path as a key relative to the data folder, or None outside it."""
+    for base in (root.resolve(), audio_root.resolve()):
+        if path.resolve().is_relative_to(base):
+            return path.resolve().relative_to(base).as_posix()
+    return None
 
 
 def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path, audio_root: Path,
@@ -344,8 +472,9 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path, audio_
     Lyrics: an empty cell means the track is known to have none; a cell reading NA (or no
     lyrics column, or no row) means unknown, and Whisper transcribes it.
     """
-    meta = meta.rename(columns={c: c.strip().lower() for c in meta.columns}).rename(columns={"label": "genre"})
     known = {"track_id", "path", "filename", "genre", "language", "lyrics"}
+    meta = meta.rename(columns={c: c.strip().lower() for c in meta.columns if c.strip().lower() in known | {"label"}})
+    meta = meta.rename(columns={"label": "genre"})
     extra = [c for c in meta.columns if c not in known]
     if verbose and extra:
         print(f"metadata.csv: extra columns kept as they are: {extra}")
@@ -365,9 +494,17 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path, audio_
         tracks[c] = pd.Series(pd.NA, index=tracks.index, dtype="string")
     skipped, matched, first_row = [], set(), {}
     meta_file = str(root / "metadata.csv")
+    disagree = []
     for n, (_, row) in enumerate(meta.iterrows()):
         line = n + 2   # the file's line number (line 1 is the header)
         key = _normalize_key(row[key_col])
+        if key_col == "path" and Path(key).is_absolute():
+            key = _relative_key(Path(key), root, audio_root)
+            if key is None:
+                skipped.append({"track_id": Path(row[key_col]).stem, "path": str(row[key_col]),
+                                "reason": f"metadata.csv line {line}: an absolute path outside {root}: "
+                                          "use a path relative to the folder (e.g. audio/rock/song.mp3)"})
+                continue
         tid = str(row["track_id"]) if "track_id" in meta.columns and key_col != "track_id" else Path(key).stem
         if key in first_row:
             skipped.append({"track_id": tid, "path": meta_file,
@@ -388,6 +525,7 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path, audio_
             continue
         i = hits[0]
         matched.add(i)
+        folder_label = tracks.at[i, "genre"]
         for c in ("track_id", "genre", "language", "lyrics", *extra):
             if c not in meta.columns:
                 continue
@@ -396,6 +534,11 @@ def _merge_metadata(tracks: pd.DataFrame, meta: pd.DataFrame, root: Path, audio_
                 continue                          # unknown: keep what the folder gave (lyrics: NA -> Whisper)
             if value != "" or c == "lyrics":      # an empty lyrics cell: known to have none
                 tracks.at[i, c] = value
+        if pd.notna(folder_label) and tracks.at[i, "genre"] != folder_label:
+            disagree.append(f"{Path(tracks.at[i, 'path']).name}: folder {folder_label!r}, metadata {tracks.at[i, 'genre']!r}")
+    if verbose and disagree:
+        print(f"NOTE: metadata.csv's genre differs from the folder for {len(disagree)} file(s); metadata.csv wins: "
+              + "; ".join(disagree[:5]) + (" ..." if len(disagree) > 5 else ""))
     n_unlisted = len(tracks) - len(matched)
     if verbose and n_unlisted:
         print(f"metadata.csv: {n_unlisted} audio files have no metadata row; their label is their folder name.")
@@ -428,6 +571,7 @@ def _load_feature_table(path: str | Path | None, verbose: bool) -> tuple[pd.Data
     if not feature_cols:
         raise ValueError(f"{path}: no feature columns besides {label_cols}")
     values = table[feature_cols].apply(pd.to_numeric, errors="coerce")
+    values = values.where(np.isfinite(values), np.nan)   # inf, -Infinity, 1e400: listed like a missing value
     non_numeric = [c for c in feature_cols if values[c].isna().all()]
     if non_numeric:
         raise ValueError(f"{path}: column(s) with no numeric value at all: {non_numeric} (a label column? "
@@ -436,7 +580,7 @@ def _load_feature_table(path: str | Path | None, verbose: bool) -> tuple[pd.Data
     tracks = _empty_tracks(len(table))
     tracks["track_id"] = table["filename"].str.replace(r"\.(wav|au|mp3|flac|ogg)$", "", regex=True)
     tracks["path"] = ""
-    tracks["genre"] = table["label"].replace("", pd.NA)
+    tracks["genre"] = normalize_genres(table["label"].replace("", pd.NA), f"{path.name}: ", verbose)
     if "language" in table.columns:
         tracks["language"] = normalize_languages(table["language"].replace("", pd.NA), f"{path.name}: ", verbose)
     tracks = pd.concat([tracks, values.add_prefix("feat:")], axis=1)
@@ -444,10 +588,16 @@ def _load_feature_table(path: str | Path | None, verbose: bool) -> tuple[pd.Data
     for r in np.flatnonzero(bad.to_numpy()):
         cols = [c for c in feature_cols if pd.isna(values.at[r, c])]
         shown = ", ".join(f"{c}={table.at[r, c]!r}" for c in cols[:3]) + (f" and {len(cols) - 3} more" if len(cols) > 3 else "")
-        reasons.append(f"missing or non-numeric feature value(s): {shown}")
-    skipped = pd.DataFrame({"track_id": tracks.loc[bad, "track_id"].to_numpy(), "path": str(path),
-                            "reason": reasons}, columns=SKIPPED_COLUMNS)
-    tracks = tracks.loc[~bad].reset_index(drop=True)
+        reasons.append(f"missing, infinite or non-numeric feature value(s): {shown}")
+    kept_ids = tracks["track_id"].where(~bad)
+    repeated = ~bad & kept_ids.notna() & kept_ids.duplicated()   # a second row for one file: the first is used
+    first_line = {tid: i + 2 for i, tid in reversed(list(enumerate(kept_ids))) if pd.notna(tid)}
+    reasons += [f"duplicate filename {tid!r} (line {i + 2}): line {first_line[tid]} is used, this one ignored"
+                for i, tid in zip(np.flatnonzero(repeated), tracks.loc[repeated, "track_id"])]
+    dropped = bad | repeated
+    skipped = pd.DataFrame({"track_id": pd.concat([tracks.loc[bad, "track_id"], tracks.loc[repeated, "track_id"]]).to_numpy(),
+                            "path": str(path), "reason": reasons}, columns=SKIPPED_COLUMNS)
+    tracks = tracks.loc[~dropped].reset_index(drop=True)
     if tracks.empty:
         raise ValueError(f"{path}: every row has a missing or non-numeric feature value, e.g. {reasons[0]}")
     if verbose:
@@ -468,14 +618,14 @@ def load_audio(path: str, sr: int = SR, clip_seconds: float | None = 30.0) -> np
 
     if clip_seconds:
         try:
-            info = sf.info(path)
+            info = sf.info(_fs_path(path))
         except Exception:
             info = None   # not for libsndfile: librosa's other decoders may still read it
         if info is not None and info.frames > (clip_seconds + 10) * info.samplerate:
             audio = _read_central(Path(path), info, clip_seconds).mean(axis=1)
             y = librosa.resample(audio, orig_sr=info.samplerate, target_sr=sr) if info.samplerate != sr else audio
             return y[:int(clip_seconds * sr)].astype(np.float32)
-    y, _ = librosa.load(path, sr=sr, mono=True)
+    y, _ = librosa.load(_fs_path(path), sr=sr, mono=True)
     if clip_seconds and len(y) > clip_seconds * sr:
         n = int(clip_seconds * sr)
         start = (len(y) - n) // 2
@@ -490,7 +640,49 @@ def audio_durations(tracks: pd.DataFrame) -> np.ndarray:
     out = []
     for path in tracks["path"]:
         try:
-            out.append(sf.info(path).duration)
+            out.append(sf.info(_fs_path(path)).duration)
         except Exception:
             out.append(np.nan)
     return np.array(out, dtype=float)
+
+
+def known_labels(tracks: pd.DataFrame) -> dict[str, pd.Series]:
+    """Return the labels the clusters are scored against (never trained on): genre and language,
+    each where at least two of its values are known (one value, or none, cannot be scored)."""
+    return {name: tracks[name] for name in ("genre", "language") if tracks[name].dropna().nunique() >= 2}
+
+
+def number_of_clusters(tracks: pd.DataFrame, n_clusters: int | None = None) -> int:
+    """Return k, checked against the data before any training: ``n_clusters``, else the number of
+    genres, else (fewer than two genres known) round(sqrt(tracks / 2)), a label-free rule of thumb."""
+    genres = tracks["genre"].dropna().nunique()
+    k = n_clusters or (genres if genres >= 2 else max(2, round((len(tracks) / 2) ** 0.5)))
+    if not n_clusters and genres < 2:
+        print(f"{genres} genre label(s) known: k = {k} (sqrt(tracks / 2)); genre scores are not available")
+    if len(tracks) < max(k, 5):
+        raise ValueError(f"{len(tracks)} tracks are too few for k = {k} clusters (K-Means needs at least k tracks, "
+                         f"the models at least 5): add tracks" + (", or lower N_CLUSTERS" if k > 5 else ""))
+    return k
+
+
+def describe_language_confound(tracks: pd.DataFrame) -> str | None:
+    """Return a note when language and genre are confounded (every genre holds a single language,
+    as when two sources are pooled, e.g. an English and a Bangla collection), else None: then
+    a representation that separates the sources scores on language as well, whatever it hears."""
+    known = tracks.dropna(subset=["genre", "language"])
+    if known.empty or known["language"].nunique() < 2:
+        return None
+    per_genre = known.groupby("genre")["language"].nunique()
+    if per_genre.max() > 1:
+        return None
+    return (f"NOTE: every genre in this data holds a single language ({known['genre'].nunique()} genres, "
+            f"{known['language'].nunique()} languages), so language equals the genre group, and likely the data "
+            "source: language scores here also measure genre and source, not only what is sung.")
+
+
+def shared_genres(tracks: pd.DataFrame) -> list[str]:
+    """Return the genres that tracks of at least two languages carry (sorted), e.g. rock in GTZAN
+    and in BanglaBeats: on those, a clustering can follow genre or the collection."""
+    known = tracks.dropna(subset=["genre", "language"])
+    per_genre = known.groupby("genre")["language"].nunique()
+    return sorted(per_genre[per_genre >= 2].index)

@@ -85,13 +85,15 @@ def hardware() -> dict:
     return {"cpu": cpu, "torch_cpu_capability": capability, "torch": version}
 
 
-def write(cold_cache: bool) -> dict:
-    """Write results/provenance.json for the current code; return the record."""
+def write(cold_cache: bool, seconds: dict[str, float] | None = None) -> dict:
+    """Write results/provenance.json for the current code, with each stage's wall time in seconds
+    (the main job's; they vary run to run, so CI's comparison leaves them out); return the record."""
     import platform
 
     hashes = file_hashes()
     record = {"code_hash": combined_hash(hashes), "files": hashes, "cold_cache": cold_cache,
-              "python": platform.python_version(), "packages": package_versions(), "hardware": hardware()}
+              "python": platform.python_version(), "packages": package_versions(), "hardware": hardware(),
+              "seconds": {stage: round(value, 1) for stage, value in (seconds or {}).items()}}
     RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return record
 
@@ -132,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--check", action="store_true", help="exit 1 if results/ was made by other code")
     group.add_argument("--write", action="store_true", help="record the current code (the main job does this)")
     ap.add_argument("--cold-cache", action="store_true", help="with --write: the run started from an empty cache")
+    ap.add_argument("--seconds", type=json.loads, default=None, help='with --write: {"stage": seconds, ...}')
     args = ap.parse_args(argv)
     if args.write:
-        print(f"results/provenance.json: code hash {write(args.cold_cache)['code_hash'][:16]}")
+        print(f"results/provenance.json: code hash {write(args.cold_cache, args.seconds)['code_hash'][:16]}")
         return 0
     stale, stale_real = stale_files(), stale_real_sets()
     if stale_real:

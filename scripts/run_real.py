@@ -48,6 +48,16 @@ REAL_SETS = {
         dataset="gtzan", path="gtzan/audio_10x10", tasks=["easy", "medium", "hard"], params={},
         about="100 real GTZAN clips, 10 genres x 10, the first 15-20 s of each, no lyrics (Whisper transcribes)",
         source="GTZAN (Tzanetakis & Cook 2002), e.g. the Kaggle copy (`genres_original/`, see data/README.md)"),
+    "banglabeats_features": dict(
+        dataset="features", path="banglabeats/banglabeats_features_30sec_dev.csv", tasks=["easy"], params={},
+        about="BanglaBeats feature table (development part): 486 real Bangla songs x the same 57 features as "
+              "GTZAN's table, 8 Bangla genres (Adhunik, Folk, Hiphop, Indie, Islamic, Metal, Pop, Rock)",
+        source="BanglaBeats (30-s features of Bangla songs); any Kaggle-style feature table runs the same way"),
+    "gtzan_banglabeats_features": dict(
+        dataset="features", path="banglabeats/gtzan_banglabeats_features_30sec_dev.csv", tasks=["easy"], params={},
+        about="GTZAN's 1,000 rows and BanglaBeats' 486 in one table with a `language` column (eng / bng): "
+              "English and Bangla songs, 14 genre labels of which 4 (rock, metal, pop, hiphop) both collections use",
+        source="the two feature tables above, joined; language = the collection"),
     "songs_en_de": dict(
         dataset="folder", path="songs_en_de", tasks=["easy", "medium", "hard"],
         params={"medium": {"WHISPER_EVAL_TRACKS": 100}},   # Whisper on every song, beside the known lyrics
@@ -179,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             real_vae_directions.main(["--table", str(args.data / REAL_SETS["gtzan_features"]["path"]),
                                       "--out", str(args.results / "vae_directions.csv")])
         if not args.quick:
+            import real_lyrics_text   # real lyrics, text only: each offline text representation clustered
+
+            real_lyrics_text.main(["--data", str(args.data), "--out", str(args.results / "lyrics_text.csv")])
             import real_segment_vae   # the VAE trained on 3-s segments of the audio sets, latents averaged
 
             real_segment_vae.main(["--data", str(args.data), "--out", str(args.results / "segment_directions.csv")])

@@ -99,14 +99,38 @@ def _paired_cells(r) -> str:
     return f"{r.mean_difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.n_seeds} | **{r.verdict}** |"
 
 
+def _language_markdown(easy: Path) -> list[str]:
+    """Return the easy notebook's language checks of a set, where languages are known: language NMI
+    with k = number of languages, genre NMI within each language, and genre or collection on shared genres."""
+    parts = []
+    language, within, shared = (easy / f for f in ("language_clusters.csv", "genre_within_language.csv",
+                                                   "shared_genres.csv"))
+    if language.exists():
+        lang = pd.read_csv(language)
+        g = lang.groupby("method", sort=False)["nmi_language"].agg(["mean", "std"])
+        parts += [f"Language from the features (K-Means, k = {int(lang['k'].iloc[0])} languages), language NMI: "
+                  + "; ".join(f"{m} {r['mean']:.3f} ± {r['std']:.3f}" for m, r in g.iterrows()) + ".", ""]
+    if within.exists():
+        table = pd.read_csv(within, index_col=0)
+        parts += ["Genre NMI of the genre clusters within each language (mean over seeds): "
+                  + "; ".join(f"{m}: " + ", ".join(f"{lang} {v:.3f}" for lang, v in row.items())
+                              for m, row in table.iterrows()) + ".", ""]
+    if shared.exists():
+        table = pd.read_csv(shared)
+        g = table.groupby("method", sort=False)[["nmi_genre", "nmi_language"]].mean()
+        parts += [f"On the genres both collections use (K-Means with k = {int(table['n_clusters'].max())} on those "
+                  "tracks), does it group by genre or by collection? Mean NMI against genre / against language: "
+                  + "; ".join(f"{m} {r['nmi_genre']:.3f} / {r['nmi_language']:.3f}" for m, r in g.iterrows())
+                  + ".", ""]
+    return parts
+
+
 def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
     """Return the generated real-data block: per set what it is, the "VAE pipeline vs PCA + K-Means"
     verdicts, the audio-only table, Whisper on real singing and language clustering, where present."""
     import json
 
     records = sorted(real_root.glob("*/run.json"))
-    if not records:
-        return "_No real-data results committed: run `make real` where the data is._"
     verdicts = pd.read_csv(real_root / "verdicts.csv") if (real_root / "verdicts.csv").exists() else pd.DataFrame()
     parts = []
     for record_path in records:
@@ -134,6 +158,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         elif easy.exists():
             parts += ["Easy notebook (K-Means with k = number of genres):", "",
                       *_table(pd.read_csv(easy), ["nmi_genre", "ari_genre", "purity_genre", "silhouette"]), ""]
+        parts += _language_markdown(folder / "easy")
         quality = folder / "medium" / "lyrics_quality.csv"
         if quality.exists():
             q = pd.read_csv(quality)
@@ -163,6 +188,17 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
             parts += [f"Clustering for language (K-Means, k = number of languages = {int(lang['k'].iloc[0])}), "
                       "language NMI: " + "; ".join(f"{rep} {r['mean']:.3f} ± {r['std']:.3f}" for rep, r in g.iterrows())
                       + ".", ""]
+    lyrics_text = real_root / "lyrics_text.csv"
+    if lyrics_text.exists():
+        table = pd.read_csv(lyrics_text)
+        parts += ["#### Real lyrics, text only (`benchmarks/real_lyrics_text.py`)", "",
+                  "K-Means with k = the number of classes on each offline text representation, NMI over 5 seeds, "
+                  "beside the same NMI with the labels shuffled (the chance level for groups of these sizes); "
+                  "figure: [`figures/lyrics_text.png`](figures/lyrics_text.png):", "",
+                  "| task | representation | k | texts | NMI | shuffled labels |", "|---|---|---|---|---|---|"]
+        parts += [f"| {r.task} | {r.representation} | {r.k} | {r.tracks} | {r.nmi_mean:.3f} ± {r.nmi_sd:.3f} | "
+                  f"{r.nmi_shuffled_mean:.3f} |" for r in table.itertuples()]
+        parts.append("")
     directions = real_root / "vae_directions.csv"
     if directions.exists():
         table = pd.read_csv(directions)
@@ -217,7 +253,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         parts += [f"| {r.data} | {r.group} | {r.tracks} | {r.passed_whisper_rules:.2f} | {r.passed_gate:.2f} |"
                   for r in table.itertuples()]
         parts.append("")
-    return "\n".join(parts).strip()
+    return "\n".join(parts).strip() or "_No real-data results committed: run `make real` where the data is._"
 
 
 def render(readme: str, block: str, start: str = START, end: str = END) -> str:

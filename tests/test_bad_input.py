@@ -238,7 +238,7 @@ def test_feature_table_errors_name_the_file_and_column(tmp_path):
             utils.load_tracks("features", tmp_path / name)
     (tmp_path / "cells.csv").write_text(header + "x.wav,30,1.5,2.5,rock\ny.wav,30,oops,2.5,pop\nz.wav,30,1,2,pop\n")
     tracks, skipped = utils.load_tracks("features", tmp_path / "cells.csv", verbose=False)
-    assert len(tracks) == 2 and skipped["reason"].tolist() == ["missing or non-numeric feature value(s): a='oops'"]
+    assert len(tracks) == 2 and skipped["reason"].tolist() == ["missing, infinite or non-numeric feature value(s): a='oops'"]
     with pytest.raises(FileNotFoundError, match="not found"):
         utils.load_tracks("features", tmp_path / "nope.csv")
 
@@ -265,3 +265,286 @@ def test_long_file_is_read_only_around_its_centre(tmp_path):
     assert len(clip) == 10 * utils.SR
     middle = np.flatnonzero(np.abs(clip) > 0.25)
     assert middle.size and abs(middle.mean() / utils.SR - 5.5) < 0.1   # second 60-61 sits at 5-6 s of the clip
+
+
+# ---------------------------------------------------------------------------- round 2 (issue 23)
+def _folder(tmp_path, files: dict[str, float], meta: str | None = None):
+    """Write audio/<rel> tones of the given seconds and an optional metadata.csv text; return the folder."""
+    for rel, seconds in files.items():
+        (tmp_path / "audio" / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "audio" / rel, _tone(seconds), SR)
+    if meta is not None:
+        (tmp_path / "metadata.csv").write_text(meta, encoding="utf-8")
+    return tmp_path
+
+
+def test_1_extra_metadata_columns_keep_their_values_and_names(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/a.wav": 4, "rock/b.wav": 4},
+                   "filename,Artist Name,release-year,class,Unnamed: 0\na.wav,Zoë,1999,x,0\nb.wav,Bo,2001,y,1\n")
+    tracks, _ = utils.load_tracks("folder", root)
+    row = tracks.set_index("track_id").loc["a"]
+    assert (row["Artist Name"], row["release-year"], row["class"], row["Unnamed: 0"]) == ("Zoë", "1999", "x", "0")
+    assert "extra columns kept as they are: ['Artist Name', 'release-year', 'class', 'Unnamed: 0']" in capsys.readouterr().out
+
+
+def test_1_a_repeated_header_name_is_reported_and_its_first_column_used(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/a.wav": 4}, "filename,language,language\na.wav,en,bn\n")
+    tracks, _ = utils.load_tracks("folder", root)
+    out = capsys.readouterr().out
+    assert "column name(s) ['language'] appear more than once in the header; the first column of each is used" in out
+    assert tracks.loc[0, "language"] == "en" and "language.1" not in tracks.columns
+
+
+def test_2_one_stem_with_several_extensions_gets_unique_ids(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/t0.wav": 4, "rock/t0.flac": 4, "rock/t1.wav": 4})
+    tracks, _ = utils.load_tracks("folder", root)
+    assert sorted(tracks["track_id"]) == ["rock/t0.flac", "rock/t0.wav", "t1"]
+    assert "share a name but not an extension; their track ids keep the extension" in capsys.readouterr().out
+
+
+def test_3_broken_links_and_unreadable_folders_are_listed(tmp_path, monkeypatch):
+    import os
+
+    root = _folder(tmp_path, {"rock/a.wav": 4, "pop/b.wav": 4})
+    (root / "audio" / "rock" / "gone.wav").symlink_to(root / "nowhere.wav")
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kwargs):   # as if audio/pop could not be read (tests often run as root)
+        for folder, dirs, names in real_walk(top, onerror=onerror, **kwargs):
+            if folder.endswith("pop"):
+                onerror(PermissionError(13, "Permission denied", folder))
+                continue
+            yield folder, dirs, names
+
+    monkeypatch.setattr(loading.os, "walk", walk)
+    tracks, skipped = utils.load_tracks("folder", root)
+    reasons = dict(zip(skipped["track_id"], skipped["reason"]))
+    assert list(tracks["track_id"]) == ["a"]
+    assert reasons["gone"] == "broken link: the file it points to does not exist"
+    assert reasons["pop"] == "folder cannot be read (permission denied): its files are not used"
+
+
+def test_3_an_unreadable_file_says_permission_denied(tmp_path, monkeypatch):
+    root = _folder(tmp_path, {"rock/a.wav": 4, "rock/b.wav": 4})
+    real_access = loading.os.access
+    monkeypatch.setattr(loading.os, "access", lambda p, mode: not str(p).endswith("b.wav") and real_access(p, mode))
+    _, skipped = utils.load_tracks("folder", root)
+    assert skipped.set_index("track_id").loc["b", "reason"] == \
+        "permission denied: the file cannot be read (check its permissions)"
+
+
+def test_3_gtzan_files_with_other_names_are_listed(tmp_path):
+    for name in ("rock.00001.wav", "rock.0002.wav", "my extra song.wav", "rock.00003.flac"):
+        (tmp_path / "rock").mkdir(exist_ok=True)
+        sf.write(tmp_path / "rock" / name, _tone(4), SR)
+    tracks, skipped = utils.load_tracks("gtzan", tmp_path)
+    assert list(tracks["track_id"]) == ["rock.00001"]
+    assert sorted(skipped["track_id"]) == ["my extra song", "rock.00003", "rock.0002"]
+    assert skipped["reason"].str.startswith("not a GTZAN file name (<genre>.<NNNNN>.au or .wav)").all()
+
+
+def test_3_metadata_beside_an_audio_data_dir_is_found_and_said(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/a.wav": 4}, "filename,language\na.wav,en\n")
+    tracks, _ = utils.load_tracks("folder", root / "audio")
+    assert tracks.loc[0, "language"] == "en"
+    assert f"DATA_DIR is an audio/ folder; {root / 'metadata.csv'} beside it is used" in capsys.readouterr().out
+
+
+def test_4_a_file_name_that_is_not_utf8_is_read_with_a_printable_id(tmp_path):
+    import os
+
+    root = _folder(tmp_path, {"rock/a.wav": 4})
+    name = os.fsdecode(b"caf\xe9.wav")
+    sf.write(os.fsencode(str(root / "audio" / "rock" / name)), _tone(4), SR, format="WAV")
+    tracks, skipped = utils.load_tracks("folder", root)
+    assert sorted(tracks["track_id"]) == ["a", "café"] and skipped.empty
+    X, _ = utils.extract_mfcc_stats(tracks, n_jobs=1, cache_dir=None, verbose=False)
+    assert np.isfinite(X).all()
+    results = tmp_path / "results"
+    (results / "figures").mkdir(parents=True)
+    utils.save_tables(results, assignments=tracks[["track_id", "path"]])
+    assert "café" in (results / "assignments.csv").read_text(encoding="utf-8", errors="replace")
+
+
+def test_5_absolute_metadata_paths_match_inside_the_folder_and_are_listed_outside(tmp_path):
+    root = _folder(tmp_path / "data", {"rock/a.wav": 4, "rock/b.wav": 4})
+    (root / "metadata.csv").write_text(f"path,language\n{root / 'audio' / 'rock' / 'a.wav'},en\n/elsewhere/b.wav,bn\n")
+    tracks, skipped = utils.load_tracks("folder", root)
+    assert tracks.set_index("track_id").loc["a", "language"] == "en"
+    assert skipped["reason"].iloc[0] == (f"metadata.csv line 3: an absolute path outside {root}: use a path relative "
+                                         "to the folder (e.g. audio/rock/song.mp3)")
+
+
+def test_6_a_file_that_decodes_shorter_than_its_header_says_is_listed(tmp_path, monkeypatch):
+    root = _folder(tmp_path, {"rock/a.wav": 10, "rock/b.wav": 10})
+    real_read = loading._read_central
+
+    def read_short(path, info, clip_seconds):   # what a truncated MP3 does: 10 s promised, 1.9 s decoded
+        audio = real_read(path, info, clip_seconds)
+        return audio[:int(1.9 * SR)] if path.name == "b.wav" else audio
+
+    monkeypatch.setattr(loading, "_read_central", read_short)
+    _, skipped = utils.load_tracks("folder", root)
+    assert skipped.set_index("track_id").loc["b", "reason"] == \
+        "truncated: the header promises 10.00 s, decoding gives 1.90 s < min_duration 3.00 s"
+
+
+def test_6_a_workers_error_names_its_file(tmp_path):
+    root = _folder(tmp_path, {"rock/a.wav": 4})
+    tracks, _ = utils.load_tracks("folder", root)
+    with pytest.raises(RuntimeError, match=r"a\.wav: .*patch_frames"):
+        utils.extract_logmel_patches(tracks, patch_frames=1024, n_jobs=1, cache_dir=None, verbose=False)
+
+
+def _table(tmp_path, rows: list[dict]):
+    table = pd.DataFrame(rows)
+    path = tmp_path / "features.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def _feature_rows(n=6, genres=("rock", "pop")):
+    rng = np.random.default_rng(0)
+    return [{"filename": f"{genres[i % len(genres)]}.{i:05d}.wav", "length": 661500,
+             **{f"f{j}": float(rng.normal()) for j in range(4)}, "label": genres[i % len(genres)]} for i in range(n)]
+
+
+def test_7_infinite_feature_values_are_listed_like_missing_ones(tmp_path):
+    rows = _feature_rows()
+    rows[1]["f0"], rows[2]["f1"], rows[3]["f2"] = "inf", "-Infinity", "1e400"
+    tracks, skipped = utils.load_tracks("features", _table(tmp_path, rows))
+    assert len(tracks) == 3 and np.isfinite(utils.feature_table_matrix(tracks)[0]).all()
+    assert skipped["reason"].tolist() == ["missing, infinite or non-numeric feature value(s): f0='inf'",
+                                          "missing, infinite or non-numeric feature value(s): f1='-Infinity'",
+                                          "missing, infinite or non-numeric feature value(s): f2='1e400'"]
+
+
+def test_8_duplicate_feature_rows_are_reported_and_the_first_kept(tmp_path):
+    rows = _feature_rows()
+    rows.append(dict(rows[2]))
+    rows.append({**rows[3], "f0": 9.0})
+    tracks, skipped = utils.load_tracks("features", _table(tmp_path, rows))
+    assert tracks["track_id"].is_unique and len(tracks) == 6
+    assert skipped["reason"].tolist() == ["duplicate filename 'rock.00002' (line 8): line 4 is used, this one ignored",
+                                          "duplicate filename 'pop.00003' (line 9): line 5 is used, this one ignored"]
+
+
+def test_9_identical_rows_give_no_map_and_say_why(capsys):
+    assert utils.embed_2d(np.ones((12, 5)), "tsne") is None
+    assert "No tsne map: 12 vector(s), all identical" in capsys.readouterr().out
+    assert utils.plot_embeddings({"VAE": None}, {"genre": np.zeros(12)}) is None
+    assert utils.save_figure(None, "x", "unused") is None
+
+
+def test_10_too_few_tracks_for_the_settings_is_one_message_before_training():
+    tracks = pd.DataFrame({"genre": list("aabbcc"), "language": [None] * 6})
+    with pytest.raises(ValueError, match=r"^6 tracks are too few for k = 10 clusters .*: add tracks, or lower N_CLUSTERS$"):
+        utils.number_of_clusters(tracks, 10)
+    with pytest.raises(ValueError, match=r"^3 tracks are too few for k = 3 clusters"):
+        utils.number_of_clusters(tracks[:3].assign(genre=list("abc")))
+    assert utils.number_of_clusters(tracks) == 3
+
+
+def test_11_one_genre_only_runs_with_label_scores_not_available(capsys):
+    tracks = pd.DataFrame({"genre": ["rock"] * 18, "language": ["en", "bn"] * 9})
+    assert utils.number_of_clusters(tracks) == 3                  # sqrt(18 / 2): no labels used
+    assert "1 genre label(s) known: k = 3" in capsys.readouterr().out
+    assert set(utils.known_labels(tracks)) == {"language"}        # one genre cannot be scored
+    assert utils.plot_scores(pd.DataFrame({"method": ["A"], "seed": [0]}), []) is None
+
+
+def test_12_no_usable_vectors_give_dbscan_all_noise_not_a_crash():
+    Z = np.full((10, 4), np.nan)
+    eps, curve, table = utils.choose_dbscan_eps(Z, min_samples=5)
+    assert np.isnan(eps) and table["chosen"].tolist() == [True] and not table["admissible"].any()
+    assert (utils.cluster(np.zeros((10, 4)), "dbscan", eps=eps, min_samples=5) == -1).all()
+
+
+def test_13_a_second_run_leaves_no_stale_file_of_its_kind(tmp_path):
+    results = tmp_path / "results"
+    (results / "figures").mkdir(parents=True)
+    (results / "skipped_files.csv").write_text("track_id,path,reason\nold,x,y\n")
+    (results / "figures" / "old_plot.png").write_bytes(b"png")
+    (results / "notes.txt").write_text("the user's own file")
+    utils.setup_notebook(results, "cpu")
+    utils.save_tables(results, metrics=pd.DataFrame({"a": [1]}), skipped_files=pd.DataFrame())
+    assert sorted(p.name for p in results.rglob("*") if p.is_file()) == ["metrics.csv", "notes.txt"]
+
+
+def test_14_a_damaged_cache_entry_is_reported_and_recomputed(tmp_path, capsys):
+    from data import caching
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(3)}
+
+    caching.cached("stage", {"a": 1}, "fp", compute, tmp_path, verbose=False)
+    path = caching.cache_path("stage", {"a": 1}, "fp", tmp_path)
+    for damage in (path.read_bytes()[:40], b""):
+        path.write_bytes(damage)
+        assert caching.cached("stage", {"a": 1}, "fp", compute, tmp_path, verbose=False)["x"].tolist() == [0, 1, 2]
+        assert f"WARNING: cache entry {path} is damaged (" in capsys.readouterr().out
+    assert len(calls) == 3
+
+
+def test_15_a_cache_entry_of_the_wrong_shape_is_not_trusted(tmp_path, capsys):
+    root = _folder(tmp_path / "data", {"rock/a.wav": 4, "rock/b.wav": 4, "pop/c.wav": 4})
+    tracks, _ = utils.load_tracks("folder", root, verbose=False)
+    cache = tmp_path / "cache"
+    X, _ = utils.extract_mfcc_stats(tracks, n_jobs=1, cache_dir=cache, verbose=False)
+    (entry,) = cache.rglob("mfcc-*.npz")
+    np.savez(entry, mfcc=X[:2])                                   # another run's features: two rows, not three
+    again, _ = utils.extract_mfcc_stats(tracks, n_jobs=1, cache_dir=cache, verbose=False)
+    np.testing.assert_array_equal(again, X)
+    assert "is damaged ('mfcc' holds 2 rows for 3 tracks); computing it again" in capsys.readouterr().out
+
+
+def test_16_training_on_non_finite_data_is_a_clear_error():
+    X = np.ones((10, 4), np.float32)
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="the model's input X holds 1 NaN or infinite values"):
+        utils.fit_model(utils.VAE, X, 0, latent_dim=2, hidden_dim=8, epochs=2, cache_dir=None, verbose=False)
+
+
+def test_17_a_truncated_whisper_checkpoint_is_converted_again(tmp_path, capsys):
+    import offline_models
+
+    offline_models.load_whisper("tiny.en", cache_dir=tmp_path)
+    (checkpoint,) = tmp_path.glob("whisper-tiny.en-*.pt")
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    model = offline_models.load_whisper("tiny.en", cache_dir=tmp_path)
+    assert model.dims.n_audio_layer > 0 and checkpoint.stat().st_size > 1_000_000
+    assert f"WARNING: converted Whisper checkpoint {checkpoint} is damaged" in capsys.readouterr().out
+
+
+def test_semicolon_and_tab_separated_metadata_are_read_and_said(tmp_path, capsys):
+    for sep, said in ((";", "';'"), ("\t", "tabs")):
+        root = _folder(tmp_path / said, {"rock/a.wav": 4}, f"filename{sep}language\na.wav{sep}bn\n")
+        tracks, _ = utils.load_tracks("folder", root)
+        assert tracks.loc[0, "language"] == "bn"
+        assert f"metadata.csv is separated by {said}, not commas; read it so." in capsys.readouterr().out
+
+
+def test_metadata_genre_wins_over_the_folder_and_says_where_they_differ(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/a.wav": 4, "rock/b.wav": 4}, "filename,genre\na.wav,jazz\nb.wav,rock\n")
+    tracks, _ = utils.load_tracks("folder", root)
+    assert tracks.set_index("track_id")["genre"].to_dict() == {"a": "jazz", "b": "rock"}
+    assert ("metadata.csv's genre differs from the folder for 1 file(s); metadata.csv wins: a.wav: folder 'rock', "
+            "metadata 'jazz'") in capsys.readouterr().out
+
+
+def test_a_nul_byte_in_a_lyrics_cell_names_its_line(tmp_path, capsys):
+    root = _folder(tmp_path, {"rock/a.wav": 4, "rock/b.wav": 4})
+    (root / "metadata.csv").write_bytes(b"filename,lyrics\na.wav,la la\nb.wav,do\x00 re\n")
+    tracks, _ = utils.load_tracks("folder", root)
+    assert tracks.set_index("track_id").loc["b", "lyrics"] == "do re"
+    assert "metadata.csv: NUL byte(s) on line(s) [3] removed" in capsys.readouterr().out
+
+
+def test_genre_labels_are_compared_case_insensitively_and_said(tmp_path, capsys):
+    root = _folder(tmp_path, {"Rock/a.wav": 4, "rock/b.wav": 4})
+    tracks, _ = utils.load_tracks("folder", root)
+    assert set(tracks["genre"]) == {"rock"}
+    assert "genre labels compared case-insensitively: 'Rock' -> 'rock'" in capsys.readouterr().out

@@ -147,3 +147,13 @@ def test_language_signal_prefers_script_over_whisper():
                                 "language": ["en", "th", "es", "en"], "language_prob": [0.9, 0.4, 0.9, 0.9],
                                 "status": ["speech", "speech", "speech", "no_speech"]})
     assert language_signal(transcripts).tolist() == ["en", "bn", "uncertain", "none"]
+
+
+def test_auto_text_model_follows_the_script_of_the_lyrics(capsys):
+    from lyrics import choose_text_model
+
+    english = ["love me tender", "highway to hell", ""] * 10
+    assert choose_text_model(english) == "all-MiniLM-L6-v2"
+    assert choose_text_model(english + ["আমার সোনার বাংলা"] * 3) == "tfidf-char"      # 3 of 23 with letters: 13%
+    assert choose_text_model(english + ["আমার সোনার বাংলা"]) == "all-MiniLM-L6-v2"    # 1 of 21: 5%
+    assert "text model (auto): tfidf-char, as 13% of the texts are in another script than Latin" in capsys.readouterr().out

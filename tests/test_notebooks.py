@@ -71,6 +71,10 @@ def test_easy_notebook_on_tiny_demo(tiny_demo, tmp_path):
     assert len(assignments) == 24 * 3 * 2 and set(assignments.columns) == {"track_id", "method", "seed", "cluster"}
     selection = pd.read_csv(results / "model_selection.csv")
     assert set(selection["stage"]) == {"size", "final"} and selection["heldout_loss"].notna().all()
+    language = pd.read_csv(results / "language_clusters.csv")
+    assert language["k"].eq(3).all() and set(language["method"]) == EASY_METHODS   # en, bn, instrumental
+    assert set(pd.read_csv(results / "genre_within_language.csv").columns[1:]) == {"bn", "en", "instrumental"}
+    assert pd.read_csv(results / "shared_genres.csv")["n_clusters"].eq(4).all()   # every demo genre in every language
     assert _results_state() == before          # a smoke run never writes over results/
 
 

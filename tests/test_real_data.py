@@ -229,3 +229,60 @@ def test_quick_runs_never_write_to_the_committed_results_and_params_reach_every_
     calls.clear()
     run_real.main(["--data", str(tmp_path)])
     assert {results for _, results, _ in calls} == {run_real.RESULTS}   # a full run writes the committed results
+
+
+def test_bangla_feature_tables_read_capitalised_genres_and_eng_bng(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [{"filename": f"{g}.{i:05d}.wav", "length": 661500, "a": rng.normal(), "b": rng.normal(), "label": g,
+             "language": lang} for i, (g, lang) in enumerate([("rock", "eng"), ("Rock", "bng"), ("Folk", "bng"),
+                                                              ("pop", "eng"), ("Pop", "bng"), ("blues", "eng")])]
+    pd.DataFrame(rows).to_csv(tmp_path / "table.csv", index=False)
+    tracks, _ = utils.load_tracks("features", tmp_path / "table.csv")
+    out = capsys.readouterr().out
+    assert tracks["genre"].tolist() == ["rock", "rock", "folk", "pop", "pop", "blues"]
+    assert tracks["language"].tolist() == ["en", "bn", "bn", "en", "bn", "en"]
+    assert "genre labels compared case-insensitively: 'Folk' -> 'folk', 'Pop' -> 'pop', 'Rock' -> 'rock'" in out
+    assert "normalized: 'bng' -> 'bn', 'eng' -> 'en'" in out
+    assert utils.shared_genres(tracks) == ["pop", "rock"]
+    assert "every genre in this data holds a single language" not in (utils.describe_language_confound(tracks) or "")
+
+
+def test_real_lyrics_study_scores_each_task_against_chance(tmp_path, monkeypatch):
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "benchmarks"))
+    import real_lyrics_text
+
+    monkeypatch.setattr(real_lyrics_text, "REPRESENTATIONS", {"char n-gram TF-IDF": "tfidf-char"})
+    (tmp_path / "bangla_lyrics").mkdir()
+    (tmp_path / "songs_en_de").mkdir()
+    bangla = [("আমার সোনার বাংলা আমি তোমায় ভালোবাসি", "দেশ"), ("চিরদিন তোমার আকাশ তোমার বাতাস", "দেশ"),
+              ("মন মাঝি তোর বৈঠা নে রে", "বাউল"), ("খাঁচার ভিতর অচিন পাখি", "বাউল")] * 3
+    pd.DataFrame({"title": "t", "lyrics": [b for b, _ in bangla], "artist": "a", "album": "b",
+                  "category": [c for _, c in bangla]}).to_csv(tmp_path / "bangla_lyrics" / "bangla_lyrics_dev.csv")
+    english = [("love me tender love me sweet", "pop"), ("highway to hell on the road", "rock")] * 4
+    pd.DataFrame({"filename": [f"{i}.mp3" for i in range(8)], "genre": [g for _, g in english], "language": "en",
+                  "lyrics": [t for t, _ in english]}).to_csv(tmp_path / "songs_en_de" / "metadata.csv", index=False)
+    out = tmp_path / "out" / "lyrics_text.csv"
+    assert real_lyrics_text.main(["--data", str(tmp_path), "--out", str(out)]) == 0
+    table = pd.read_csv(out).set_index("task")
+    assert list(table.index) == ["Bangla lyrics by category", "Bangla + English lyrics by language",
+                                 "English lyrics by genre"]
+    assert table["k"].tolist() == [2, 2, 2] and table["tracks"].tolist() == [12, 20, 8]
+    assert table.loc["Bangla + English lyrics by language", "nmi_mean"] == pytest.approx(1.0)   # two scripts
+    assert (table["nmi_shuffled_mean"] < table["nmi_mean"]).all()
+    assert (out.parent / "figures" / "lyrics_text.png").stat().st_size > 10_000
+    block = update_readme.real_markdown(out.parent)
+    assert "| Bangla + English lyrics by language | char n-gram TF-IDF | 2 | 20 | 1.000 ± 0.000 |" in block
+
+
+def test_easy_language_checks_are_shown_for_a_real_set(tmp_path):
+    easy = tmp_path / "easy"
+    easy.mkdir()
+    pd.DataFrame({"method": ["PCA + K-Means"] * 2, "seed": [0, 1], "k": 2, "nmi_language": [0.8, 0.6],
+                  "ari_language": 0.5, "acc_language": 0.9}).to_csv(easy / "language_clusters.csv", index=False)
+    pd.DataFrame({"en": [0.30], "bn": [0.20]}, index=pd.Index(["PCA + K-Means"])).to_csv(easy / "genre_within_language.csv")
+    pd.DataFrame({"method": ["PCA + K-Means"] * 2, "seed": [0, 1], "n_clusters": 4, "nmi_genre": [0.1, 0.2],
+                  "nmi_language": [0.5, 0.7]}).to_csv(easy / "shared_genres.csv", index=False)
+    text = "\n".join(update_readme._language_markdown(easy))
+    assert "(K-Means, k = 2 languages), language NMI: PCA + K-Means 0.700 ± 0.141." in text
+    assert "PCA + K-Means: en 0.300, bn 0.200." in text
+    assert "k = 4 on those tracks" in text and "PCA + K-Means 0.150 / 0.600." in text

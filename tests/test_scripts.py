@@ -1,6 +1,7 @@
 """The reproducibility check's comparison finds differences and ignores wall-time columns."""
 from __future__ import annotations
 
+import json
 import sys
 
 import pandas as pd
@@ -66,3 +67,20 @@ def test_check_notebook_finds_errors_order_and_size(tmp_path):
     assert any("not executed in order" in p for p in problems)
     assert any("raised ValueError: bad" in p for p in problems)
     assert any("over the 1.5 MB limit" in p for p in problems)
+
+
+def test_provenance_records_stage_seconds_and_ci_leaves_them_out(tmp_path, monkeypatch):
+    import provenance
+    import check_results
+
+    monkeypatch.setattr(provenance, "RECORD", tmp_path / "provenance.json")
+    record = provenance.write(True, {"notebook 01_easy": 61.23, "notebook 02_medium": 300.0})
+    assert record["seconds"] == {"notebook 01_easy": 61.2, "notebook 02_medium": 300.0}
+    assert record["hardware"]["cpu"] and record["cold_cache"] is True
+    monkeypatch.setattr(check_results, "ROOT", tmp_path)
+    (tmp_path / "results").mkdir()
+    rerun = {**record, "seconds": {"notebook 01_easy": 70.0}}
+    (tmp_path / "results" / "provenance.json").write_text(json.dumps(rerun))
+    assert check_results._record_diff(record, "results/provenance.json") == ""
+    (tmp_path / "results" / "provenance.json").write_text(json.dumps({**rerun, "code_hash": "other"}))
+    assert check_results._record_diff(record, "results/provenance.json") == "fields ['code_hash'] differ"
