@@ -288,6 +288,29 @@ def plot_sweep(table: pd.DataFrame, x: str, metrics: list[str], hue: str | None 
     return fig
 
 
+def plot_size_study(table: pd.DataFrame):
+    """Return the conv VAE size study (benchmarks/conv_size.py): per set (rows), the held-out
+    negative ELBO and genre NMI against latent size, one line per channel width (mean and sd
+    over seeds), the size judged enough by the held-out loss circled."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sets = list(dict.fromkeys(table["set"]))
+    fig, axes = plt.subplots(len(sets), 2, figsize=(7.2, 2.8 * len(sets)), squeeze=False)
+    for row, name in zip(axes, sets):
+        part = table[table["set"] == name]
+        for ax, metric in zip(row, ["heldout_loss", "nmi_genre"]):
+            sns.lineplot(data=part, x="latent_dim", y=metric, hue="channels", marker="o", errorbar="sd", ax=ax,
+                         palette="viridis", legend=ax is row[0])
+            chosen = part[part["enough"]].groupby(["latent_dim", "channels"])[metric].mean()
+            ax.scatter([d for d, _ in chosen.index], chosen.to_numpy(), s=180, facecolors="none", edgecolors="red")
+            ax.set(title=f"{name}: {metric_name(metric)}", ylabel="", xscale="log")
+            ax.set_xticks(sorted(part["latent_dim"].unique()), [f"{v:g}" for v in sorted(part["latent_dim"].unique())])
+            ax.minorticks_off()
+    fig.tight_layout()
+    return fig
+
+
 def plot_variant_history(histories: pd.DataFrame):
     """Return the reconstruction and KL terms per epoch of several models (mean ± sd over seeds),
     one color per model in both panels and one legend beside them; KL on a log axis."""

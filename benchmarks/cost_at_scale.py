@@ -6,8 +6,9 @@ Measures on real clips (../shared/data/songs_en_de, 30-s previews; else the demo
 notebooks' settings: decoding + MFCC statistics + log-mel patches per track, Whisper base
 transcription per track (which also yields the encoder embedding), the Whisper encoder alone
 per track (tracks with known lyrics), and one conv VAE epoch at --tracks (the medium notebook's parameters:
-2 threads, batch 64, at most EPOCH_SIZE training patches, plus the held-out pass over a fifth of
-the tracks), timed after a warm-up epoch, and one MLP VAE epoch. The levers, one conv epoch by
+one thread, batch 64, at most EPOCH_SIZE training patches, plus the held-out pass over a fifth of
+the tracks), timed after a warm-up epoch, and one MLP VAE epoch; models train one per core
+(utils.fit_models), so the estimate divides their epochs by the number of cores. The levers, one conv epoch by
 threads and batch size, are printed too. The whole pipeline is then estimated from how many
 models the notebooks train and for how many epochs the held-out rule let them run (the committed
 model_selection.csv files of the default run, each model counted once), scaled to --tracks.
@@ -18,6 +19,7 @@ of the three notebooks at 1,000 tracks is benchmarks/time_at_scale.py.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -81,10 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     for n_threads in (1, 2):
         print("  " + ", ".join(f"{n_threads} thread(s) batch {b}: {conv_epoch_seconds(n_threads, b):.2f}"
                                for b in (64, 128, 256)), flush=True)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)   # as utils.fit_models trains: one thread per model, one model per core
     model = utils.ConvVAE(conv["n_mels"], conv["patch_frames"], conv["latent_dim"], conv["channels"])
     utils._heldout_elbo(model, heldout[:64])   # warm-up
-    conv_epoch = conv_epoch_seconds(2, conv["batch_size"]) + timed(lambda: utils._heldout_elbo(model, heldout))
+    conv_epoch = conv_epoch_seconds(1, conv["batch_size"]) + timed(lambda: utils._heldout_elbo(model, heldout))
     X = rng.normal(size=(args.tracks, 290)).astype(np.float32)
     easy = utils.EASY_VAE_SETTINGS
     mlp_model = utils.VAE(290, easy["latent_dim"], easy["hidden_dim"])
@@ -113,11 +115,12 @@ def main(argv: list[str] | None = None) -> None:
           epochs.to_dict())
     conv_epochs = int(epochs.xs("conv", level="kind").sum()) if "conv" in fits["kind"].values else 0
     mlp_epochs = int(epochs.xs("mlp", level="kind").sum()) if "mlp" in fits["kind"].values else 0
+    workers = min(2, os.cpu_count() or 1)   # models train side by side, one per core (utils.fit_models)
     estimate = {"features": per_track["decode + MFCC statistics + log-mel patches"] * args.tracks,
                 "Whisper transcription (every track without known lyrics)":
                     per_track["Whisper base transcription"] * args.tracks,
                 "Whisper encoder (kept from the transcription's encoder pass)": 0.0,
-                "conv models": conv_epochs * conv_epoch, "MLP models": mlp_epochs * mlp_epoch}
+                "conv models": conv_epochs * conv_epoch / workers, "MLP models": mlp_epochs * mlp_epoch / workers}
     print(f"\nEstimated wall time of the three notebooks at {args.tracks} tracks (clustering, UMAP and figures "
           "not included):")
     for stage, seconds in estimate.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def hardware() -> dict:
         capability, version = torch.backends.cpu.get_cpu_capability(), torch.__version__
     except Exception:   # stdlib-only use (the stale check) has no torch
         capability = version = "unknown"
-    return {"cpu": cpu, "torch_cpu_capability": capability, "torch": version}
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_cpu_capability": capability, "torch": version}
 
 
 def write(cold_cache: bool, seconds: dict[str, float] | None = None) -> dict:

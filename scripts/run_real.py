@@ -14,10 +14,11 @@ figures go to results/real/<set>/<task>/, the executed notebook to data/real_run
 message, never a failure. At the end, results/real/<set>/run.json records the data, the
 tracks, the time per notebook and the code hash (scripts/provenance.py), and
 results/real/verdicts.csv collects every "VAE vs PCA + K-Means" verdict the notebooks
-computed (paired per-seed differences), which the README shows. Then three benchmarks on the same
+computed (paired per-seed differences), which the README shows. Then benchmarks on the same
 data: Whisper's gate (benchmarks/whisper_gate.py), VAE pipelines with and without UMAP on the
-feature table (benchmarks/real_vae_directions.py) and the VAE trained on 3-s segments of the
-audio sets (benchmarks/real_segment_vae.py).
+feature table (benchmarks/real_vae_directions.py), the VAE trained on 3-s segments of the
+audio sets (benchmarks/real_segment_vae.py) and the conv VAE's size and training length on the
+demo and the GTZAN clips (benchmarks/conv_size.py).
 """
 from __future__ import annotations
 
@@ -195,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             import real_segment_vae   # the VAE trained on 3-s segments of the audio sets, latents averaged
 
             real_segment_vae.main(["--data", str(args.data), "--out", str(args.results / "segment_directions.csv")])
+            import conv_size   # how large the conv VAE needs to be and how long it trains, by the held-out ELBO
+
+            conv_size.main(["--data", str(args.data), "--out", str(args.results / "conv_size.csv"),
+                            "--length-out", str(args.results / "conv_training_length.csv")])
     if args.results == RESULTS:
         import update_readme
 

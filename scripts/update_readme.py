@@ -125,6 +125,39 @@ def _language_markdown(easy: Path) -> list[str]:
     return parts
 
 
+def _conv_size_markdown(real_root: Path) -> list[str]:
+    """Return the conv VAE size and training-length study (benchmarks/conv_size.py), where committed."""
+    size, length = real_root / "conv_size.csv", real_root / "conv_training_length.csv"
+    if not size.exists():
+        return []
+    table = pd.read_csv(size)
+    summary = table.groupby(["set", "latent_dim", "channels"], sort=False).agg(
+        heldout=("heldout_loss", "mean"), heldout_sd=("heldout_loss", "std"), nmi=("nmi_genre", "mean"),
+        nmi_sd=("nmi_genre", "std"), enough=("enough", "first"), seeds=("seed", "nunique")).reset_index()
+    parts = ["#### How large the conv VAE needs to be (`benchmarks/conv_size.py`)", "",
+             "The medium notebook's conv VAE at each latent size and channel width, trained by the selection rule; "
+             "the smallest model whose held-out negative ELBO is within one seed-to-seed deviation of the best is "
+             "enough (chosen without labels; genre NMI beside it, not used). Figure: "
+             "[`../medium/figures/size_study.png`](../medium/figures/size_study.png).", "",
+             "| set | latent size | channels | held-out negative ELBO | genre NMI | seeds | enough |",
+             "|---|---|---|---|---|---|---|"]
+    parts += [f"| {r.set} | {r.latent_dim} | {r.channels} | {r.heldout:.1f} ± {r.heldout_sd:.1f} | "
+              f"{r.nmi:.3f} ± {r.nmi_sd:.3f} | {r.seeds} | {'**yes**' if r.enough else ''} |"
+              for r in summary.itertuples()]
+    parts.append("")
+    if length.exists():
+        curve = pd.read_csv(length).groupby(["set", "lr", "epoch"])["heldout_loss"].mean()
+        lines = []
+        for (name, lr), loss in curve.groupby(level=["set", "lr"]):
+            loss = loss.droplevel(["set", "lr"])
+            lines.append(f"{name}, learning rate {lr:g}: " + ", ".join(f"epoch {e} {loss[e]:.1f}"
+                                                                       for e in (10, 15, 20, 25, 30, 40) if e in loss))
+        parts += ["Training length: the held-out negative ELBO of the default model by epoch (mean over seeds), "
+                  "at each learning rate (the notebooks use the higher one, capped at 25 epochs):", "",
+                  *[f"- {line}" for line in lines], ""]
+    return parts
+
+
 def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
     """Return the generated real-data block: per set what it is, the "VAE pipeline vs PCA + K-Means"
     verdicts, the audio-only table, Whisper on real singing and language clustering, where present."""
@@ -199,6 +232,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         parts += [f"| {r.task} | {r.representation} | {r.k} | {r.tracks} | {r.nmi_mean:.3f} ± {r.nmi_sd:.3f} | "
                   f"{r.nmi_shuffled_mean:.3f} |" for r in table.itertuples()]
         parts.append("")
+    parts += _conv_size_markdown(real_root)
     directions = real_root / "vae_directions.csv"
     if directions.exists():
         table = pd.read_csv(directions)
@@ -267,7 +301,8 @@ def render(readme: str, block: str, start: str = START, end: str = END) -> str:
 
 def finding_markdown(results_root: Path = ROOT / "results") -> str:
     """Return the README's one-paragraph finding: the demo's paired verdict of the conv VAE against
-    PCA (MFCC), and how the VAE pipelines fared against PCA + K-Means on real music."""
+    PCA (MFCC), how the VAE pipelines fared against PCA + K-Means on real music, and the time the
+    committed main job took (results/provenance.json)."""
     hard, real = results_root / "hard" / "comparisons.csv", results_root / "real" / "verdicts.csv"
     if not hard.exists():
         return "_No results yet: run `make all`._"
@@ -281,6 +316,19 @@ def finding_markdown(results_root: Path = ROOT / "results") -> str:
         text += (f" On real music ({verdicts['set'].nunique()} sets, {len(verdicts)} VAE pipelines against PCA + "
                  "K-Means in the same runs) the VAEs are " + ", ".join(f"{verdict} {counts.get(verdict, 0)} times"
                                                                  for verdict in ("higher", "level", "lower")) + ".")
+    record = results_root / "provenance.json"
+    if record.exists():   # the committed run's: the main job writes the README before its own record
+        import json
+
+        run = json.loads(record.read_text(encoding="utf-8"))
+        notebooks = {k.removeprefix("notebook "): v for k, v in run.get("seconds", {}).items()
+                     if k.startswith("notebook ")}
+        if notebooks:
+            hw = run["hardware"]
+            text += (f" The main job that wrote these results ran its three notebooks in {sum(notebooks.values()):.0f} s"
+                     f" ({', '.join(f'{k} {v:.0f} s' for k, v in notebooks.items())}) on {hw.get('cores', '?')} CPU cores "
+                     f"({hw['cpu']}), from {'an empty' if run.get('cold_cache') else 'a warm'} cache "
+                     "(`results/provenance.json`).")
     return text
 
 

@@ -202,6 +202,22 @@ def test_fit_model_cache_returns_the_trained_model(blobs, tmp_path):
     assert len(list(tmp_path.rglob("model-*.npz"))) == 3
 
 
+def test_fit_models_trains_side_by_side_as_one_at_a_time(blobs, tmp_path, capsys):
+    X, _ = blobs
+    shared = dict(hidden_dim=16, epochs=6, patience=3, warmup_epochs=2, verbose=False)
+    runs = [dict(seed=0, latent_dim=2, name="a"), dict(seed=1, latent_dim=3, name="b"), dict(seed=0, latent_dim=3)]
+    side_by_side = utils.fit_models(utils.VAE, X, runs, cache_dir=tmp_path / "parallel", **shared)
+    lines = capsys.readouterr().out
+    assert "a seed 0: trained in" in lines and "b seed 1: trained in" in lines   # the workers' lines, in order
+    assert lines.index("a seed 0") < lines.index("b seed 1") < lines.index("VAE seed 0")
+    one_by_one = [utils.fit_model(utils.VAE, X, **run, cache_dir=tmp_path / "serial", **shared) for run in runs]
+    for (m1, h1, c1), (m2, h2, c2) in zip(side_by_side, one_by_one):
+        np.testing.assert_array_equal(utils.encode_mean(m1, X), utils.encode_mean(m2, X))
+        pd.testing.assert_frame_equal(h1, h2)
+        assert c1 == c2
+    assert len(list((tmp_path / "parallel").rglob("model-*.npz"))) == 3
+
+
 def test_conv_vae_variants_have_named_inputs_and_loss_terms():
     import torch
 

@@ -84,3 +84,16 @@ def test_provenance_records_stage_seconds_and_ci_leaves_them_out(tmp_path, monke
     assert check_results._record_diff(record, "results/provenance.json") == ""
     (tmp_path / "results" / "provenance.json").write_text(json.dumps({**rerun, "code_hash": "other"}))
     assert check_results._record_diff(record, "results/provenance.json") == "fields ['code_hash'] differ"
+
+
+def test_conv_size_rule_takes_the_smallest_model_within_one_deviation_of_the_best():
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "benchmarks"))
+    import conv_size
+
+    rows = [(32, 16, 100_000, loss) for loss in (1240, 1260)] + [(64, 8, 60_000, loss) for loss in (1250, 1270)]
+    rows += [(16, 8, 20_000, loss) for loss in (1400, 1420)] + [(64, 16, 150_000, loss) for loss in (1200, 1240)]
+    table = pd.DataFrame(rows, columns=["latent_dim", "channels", "parameters", "heldout_loss"]).assign(
+        seed=[0, 1] * 4, selected_epoch=25, nmi_genre=0.3)
+    summary = conv_size.enough(table).set_index(["latent_dim", "channels"])
+    # best mean 1220 (sd 28.3): 32/16 (1250) and 64/8 (1260) are within; 64/8 has fewer parameters
+    assert summary["enough"].sum() == 1 and summary.loc[(64, 8), "enough"]
