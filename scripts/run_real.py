@@ -17,8 +17,9 @@ results/real/verdicts.csv collects every "VAE vs PCA + K-Means" verdict the note
 computed (paired per-seed differences), which the README shows. Then benchmarks on the same
 data: Whisper's gate (benchmarks/whisper_gate.py), VAE pipelines with and without UMAP on the
 feature table (benchmarks/real_vae_directions.py), the VAE trained on 3-s segments of the
-audio sets (benchmarks/real_segment_vae.py) and the conv VAE's size and training length on the
-demo and the GTZAN clips (benchmarks/conv_size.py).
+audio sets (benchmarks/real_segment_vae.py), the conv VAE's size and training length on the
+demo and the GTZAN clips (benchmarks/conv_size.py), and VAE minus PCA against the number of
+training tracks (benchmarks/learning_curve.py).
 """
 from __future__ import annotations
 
@@ -200,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
 
             conv_size.main(["--data", str(args.data), "--out", str(args.results / "conv_size.csv"),
                             "--length-out", str(args.results / "conv_training_length.csv")])
+        if (args.data / REAL_SETS["gtzan_features"]["path"]).exists() and not args.quick:
+            import learning_curve   # VAE minus PCA against the number of training tracks
+
+            learning_curve.main(["--table", str(args.data / REAL_SETS["gtzan_features"]["path"]),
+                                 "--out", str(args.results / "learning_curve.csv")])
     if args.results == RESULTS:
         import update_readme
 

@@ -233,6 +233,18 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
                   f"{r.nmi_shuffled_mean:.3f} |" for r in table.itertuples()]
         parts.append("")
     parts += _conv_size_markdown(real_root)
+    curve = real_root / "learning_curve.csv"
+    if curve.exists():
+        table = pd.read_csv(curve)
+        parts += ["#### Would more data let the VAE overtake PCA? (`benchmarks/learning_curve.py`)", "",
+                  "The easy notebook's MLP VAE against PCA with as many components, each + K-Means (k = 10), on "
+                  "seeded random subsets of the GTZAN feature table, genre NMI, paired per-seed differences; figure: "
+                  "[`figures/learning_curve.png`](figures/learning_curve.png):", "",
+                  "| tracks | VAE + K-Means | PCA + K-Means | difference [95% interval] | seeds | verdict |",
+                  "|---|---|---|---|---|---|"]
+        parts += [f"| {r.tracks} | {r.target_mean:.3f} | {r.other_mean:.3f} | {_paired_cells(r)}"
+                  for r in table.itertuples()]
+        parts.append("")
     directions = real_root / "vae_directions.csv"
     if directions.exists():
         table = pd.read_csv(directions)
