@@ -125,6 +125,65 @@ def _language_markdown(easy: Path) -> list[str]:
     return parts
 
 
+FUSION_RULES = ["equal variance", "whitened", "weighted (silhouette)", "consensus"]
+
+
+def _fusion_markdown(real_root: Path) -> list[str]:
+    """Return the fusion study (benchmarks/fusion.py): mean NMI of each modality and rule, and the
+    best rule against the better single modality (paired), where committed."""
+    scores_path, verdicts_path = real_root / "fusion.csv", real_root / "fusion_verdicts.csv"
+    if not (scores_path.exists() and verdicts_path.exists()):
+        return []
+    scores, verdicts = pd.read_csv(scores_path), pd.read_csv(verdicts_path)
+    methods = ["audio alone", "lyrics alone", *FUSION_RULES]
+    parts = ["#### Joining audio and lyrics without labels (`benchmarks/fusion.py`)", "",
+             "Each modality alone and four label-free rules to join them (the notebooks' equal total variance; "
+             "each block's k leading components whitened; the lyrics weight with the best silhouette; a "
+             "co-association consensus of per-modality K-Means partitions), K-Means with k = number of genres or "
+             "of languages, mean NMI over the seeds; last column: the best rule minus the better single modality, "
+             "paired per-seed difference [95% interval] (which rule comes closest is read off the scores, for "
+             "this report only; no rule is chosen by them):", "",
+             "| set | audio block | k = number of | NMI against | " + " | ".join(methods) + " | closest rule: gap |",
+             "|---|---|---|---|" + "---|" * len(methods) + "---|"]
+    for r in verdicts.drop_duplicates(["set", "audio", "k_for", "metric"]).itertuples():
+        part = scores[(scores["set"] == r.set) & (scores["audio"] == r.audio) & (scores["k_for"] == r.k_for)]
+        means = part.groupby("method")[r.metric].mean()
+        rules = verdicts[(verdicts["set"] == r.set) & (verdicts["audio"] == r.audio) & (verdicts["k_for"] == r.k_for)
+                         & (verdicts["metric"] == r.metric)]
+        best = rules.loc[rules["target_mean"].idxmax()]
+        parts.append(f"| {r.set} | {r.audio} | {r.k_for}s | {r.metric.removeprefix('nmi_')} | "
+                     + " | ".join(_fmt(means.get(m)) for m in methods)
+                     + f" | {best.target}: {best.mean_difference:+.3f} [{best.ci_low:+.3f}, {best.ci_high:+.3f}] "
+                       f"**{best.verdict}** |")
+    parts.append("")
+    return parts
+
+
+def _calibrated_markdown(real_root: Path) -> list[str]:
+    """Return the KL weights below 1 and the sigma-VAE (benchmarks/calibrated_decoder.py), where committed."""
+    scores_path, verdicts_path = real_root / "calibrated_decoder.csv", real_root / "calibrated_decoder_verdicts.csv"
+    if not (scores_path.exists() and verdicts_path.exists()):
+        return []
+    scores, verdicts = pd.read_csv(scores_path), pd.read_csv(verdicts_path)
+    vae = scores[scores["method"] != "PCA"].groupby(["set", "model"], sort=False)[
+        ["beta", "active_units", "heldout_kl", "heldout_loss", "calibrated_heldout_loss"]].mean()
+    parts = ["#### The decoder's variance: KL weights below 1 and the sigma-VAE (`benchmarks/calibrated_decoder.py`)", "",
+             "A Gaussian decoder with shared variance s2 is the notebooks' loss at KL weight beta = s2, so the easy "
+             "MLP VAE at beta < 1 is a VAE with a narrower decoder; the sigma-VAE row sets beta to the held-out mean "
+             "squared error per value of the beta = 1 model (label-free). Held-out negative ELBO as trained, and "
+             "calibrated (each model's decoder variance set to its own held-out error: comparable across rows, "
+             "nats per track); genre NMI against PCA with as many components, paired per seed:", "",
+             "| set | model | beta | active units | held-out KL | held-out -ELBO | calibrated -ELBO | VAE NMI | "
+             "PCA NMI | difference [95% interval] | seeds | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in verdicts.itertuples():
+        v = vae.loc[(r.set, r.model)]
+        parts.append(f"| {r.set} | {r.model} | {v.beta:.3g} | {v.active_units:.1f} | {v.heldout_kl:.1f} | "
+                     f"{v.heldout_loss:.1f} | {v.calibrated_heldout_loss:.1f} | {r.target_mean:.3f} | "
+                     f"{r.other_mean:.3f} | {_paired_cells(r)}")
+    parts.append("")
+    return parts
+
+
 def _conv_size_markdown(real_root: Path) -> list[str]:
     """Return the conv VAE size and training-length study (benchmarks/conv_size.py), where committed."""
     size, length = real_root / "conv_size.csv", real_root / "conv_training_length.csv"
@@ -233,6 +292,21 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
                   f"{r.nmi_shuffled_mean:.3f} |" for r in table.itertuples()]
         parts.append("")
     parts += _conv_size_markdown(real_root)
+    parts += _fusion_markdown(real_root)
+    parts += _calibrated_markdown(real_root)
+    whisper_vae = real_root / "whisper_vae_verdicts.csv"
+    if whisper_vae.exists():
+        table = pd.read_csv(whisper_vae)
+        parts += ["#### A VAE on the pretrained Whisper embedding (`benchmarks/whisper_vae.py`)", "",
+                  "The easy notebook's MLP VAE trained on the Whisper base encoder's clip-averaged output (the "
+                  "medium notebook's reference row), against PCA of the same embedding with as many components and "
+                  "against the embedding itself, each + K-Means (k = number of genres), genre NMI, paired per-seed "
+                  "differences:", "",
+                  "| set | VAE on Whisper | against | its NMI | difference [95% interval] | seeds | verdict |",
+                  "|---|---|---|---|---|---|---|"]
+        parts += [f"| {r.set} | {r.target_mean:.3f} | {r.other} | {r.other_mean:.3f} | {_paired_cells(r)}"
+                  for r in table.itertuples()]
+        parts.append("")
     curve = real_root / "learning_curve.csv"
     if curve.exists():
         table = pd.read_csv(curve)
