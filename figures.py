@@ -337,15 +337,19 @@ def plot_variant_history(histories: pd.DataFrame):
 
 
 def plot_latent_information(tables: dict[str, pd.DataFrame], title: str):
-    """Return one heatmap per model of each latent unit's information about each label (rows: units)."""
+    """Return one heatmap per model of each latent unit's information about each label (rows: units;
+    each cell's value written in it up to 32 units, beyond that the colour bar reads it)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     n_units = max(len(t) for t in tables.values())
-    fig, axes = plt.subplots(1, len(tables), figsize=(2.3 * len(tables) + 1, 0.22 * n_units + 1.6), sharey=True)
+    annotate = n_units <= 32
+    height = (0.22 if annotate else 0.12) * n_units + 1.6
+    fig, axes = plt.subplots(1, len(tables), figsize=(2.3 * len(tables) + 1, height), sharey=True)
+    vmax = max(0.3, *(t.to_numpy().max() for t in tables.values() if not t.empty))   # one colour scale for all
     for ax, (name, table) in zip(np.atleast_1d(axes), tables.items()):
-        sns.heatmap(table, annot=True, fmt=".2f", cmap="Reds", vmin=0, vmax=max(0.3, table.to_numpy().max()),
-                    cbar=False, ax=ax, annot_kws={"fontsize": 7})
+        sns.heatmap(table, annot=annotate, fmt=".2f", cmap="Reds", vmin=0, vmax=vmax,
+                    cbar=ax is np.atleast_1d(axes)[-1] and not annotate, ax=ax, annot_kws={"fontsize": 7})
         ax.set(title=name.replace("Beta-VAE ", ""), xlabel="")
     fig.suptitle(title)
     fig.tight_layout()
