@@ -140,7 +140,7 @@ def _fusion_markdown(real_root: Path) -> list[str]:
              "Each modality alone and four label-free rules to join them (the notebooks' equal total variance; "
              "each block's k leading components whitened; the lyrics weight with the best silhouette; a "
              "co-association consensus of per-modality K-Means partitions), K-Means with k = number of genres or "
-             "of languages, mean NMI over the seeds; last column: the best rule minus the better single modality, "
+             "of languages, mean NMI over the seeds; last column: the closest rule minus the better single modality, "
              "paired per-seed difference [95% interval] (which rule comes closest is read off the scores, for "
              "this report only; no rule is chosen by them):", "",
              "| set | audio block | k = number of | NMI against | " + " | ".join(methods) + " | closest rule: gap |",
