@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import write_table  # noqa: E402
+from common import available_sets, write_table  # noqa: E402
 from conv_size import SETS  # noqa: E402
 import utils  # noqa: E402
 
@@ -91,11 +91,7 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "real" / "calibrated_decoder.csv")
     args = ap.parse_args(argv)
     tables = []
-    for name in args.sets:
-        rel = FEATURE_SETS[name][1]
-        if rel is not None and not (args.data / rel).exists():
-            print(f"{args.data / rel} not found: {name} skipped.")
-            continue
+    for name in available_sets(args.sets, FEATURE_SETS, args.data):
         tables.append(measure_set(name, args.data, args.betas, args.seeds))
         print(f"\n{name}:\n" + tables[-1].groupby(["model", "method"], sort=False)[
             ["nmi_genre", "active_units", "heldout_kl", "heldout_loss", "calibrated_heldout_loss"]].mean().round(3)

@@ -39,7 +39,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import write_table  # noqa: E402
+from common import available_sets, write_table  # noqa: E402
 from conv_size import PATCHES, SETS, TRAINING  # noqa: E402  (the medium notebook's defaults)
 import utils  # noqa: E402
 
@@ -158,11 +158,7 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "real" / "fusion.csv")
     args = ap.parse_args(argv)
     tables = []
-    for name in args.sets:
-        rel = SETS[name][1]
-        if rel is not None and not (args.data / rel).exists():
-            print(f"{args.data / rel} not found: {name} skipped.")
-            continue
+    for name in available_sets(args.sets, SETS, args.data):
         print(f"\n{name}:")
         tables.append(measure_set(name, args.data, args.seeds))
         mean = tables[-1].groupby(["audio", "k_for", "method"], sort=False)[["nmi_genre", "nmi_language"]].mean()

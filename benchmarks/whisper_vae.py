@@ -23,7 +23,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from common import write_table  # noqa: E402
+from common import available_sets, write_table  # noqa: E402
 from conv_size import SETS  # noqa: E402
 import utils  # noqa: E402
 
@@ -62,11 +62,7 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "real" / "whisper_vae.csv")
     args = ap.parse_args(argv)
     tables = []
-    for name in args.sets:
-        rel = SETS[name][1]
-        if rel is not None and not (args.data / rel).exists():
-            print(f"{args.data / rel} not found: {name} skipped.")
-            continue
+    for name in available_sets(args.sets, SETS, args.data):
         tables.append(measure_set(name, args.data, args.seeds))
         print(f"\n{name}:\n" + tables[-1].groupby("method", sort=False)["nmi_genre"].agg(["mean", "std"]).round(3)
               .to_string())
