@@ -1,10 +1,10 @@
 """Shared helpers for the music-clustering notebooks, in pipeline order.
 
 Sections: setup -> audio features -> models (written from the notebooks' ``#@save`` cells) ->
-training -> clustering and metrics -> saving. Loading tracks lives in ``data/loading.py``,
-the cache in ``data/caching.py``, Whisper and text embeddings in ``lyrics.py``, plots in
-``figures.py``; the names the
-notebooks call are imported here, so a notebook needs only ``import utils``. Nothing heavy
+training -> clustering and metrics -> saving. Loading tracks lives in ``data/loading.py``, the
+feature workers in ``data/features.py``, the cache in ``data/caching.py``, Whisper and text
+embeddings in ``lyrics.py``, plots in ``figures.py``; the names the notebooks call are
+imported here, so a notebook needs only ``import utils``. Nothing heavy
 runs at import time; optional libraries are imported inside the functions that need them.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from data import caching as _caching, loading as _loading  # noqa: E402
+from data import caching as _caching, features as _features, loading as _loading  # noqa: E402
 from data.loading import (SR, describe_language_confound, known_labels, load_tracks,  # noqa: E402,F401
                           number_of_clusters, shared_genres)   # the notebooks call these through utils
 from figures import (embed_2d, plot_algorithm_scores, plot_contingency, plot_embeddings,  # noqa: E402,F401
@@ -38,8 +38,6 @@ from figures import metric_name as _metric_name, set_plot_style as _set_plot_sty
 from lyrics import (describe_lyrics_source, embed_text, evaluate_transcripts, get_lyrics,  # noqa: E402,F401
                     lyrics_blocks, lyrics_genre_signal, transcribe, whisper_audio_embeddings, whisper_sample)
 
-_HOP = 512             # STFT hop (23 ms at 22.05 kHz)
-_N_FFT = 2048
 
 
 # ============================================================================ setup
@@ -113,123 +111,28 @@ def feasible_sizes(sizes: list[int], X: np.ndarray, val_fraction: float) -> list
 
 
 # ============================================================================ audio features
-def _mfcc_feature_names(n_mfcc: int = 40) -> list[str]:
-    """Return the names of the columns that :func:`_compute_mfcc_stats` returns, in order."""
-    names = []
-    for prefix in ("mfcc", "dmfcc", "ddmfcc"):
-        for stat in ("mean", "std"):
-            names += [f"{prefix}{i + 1}_{stat}" for i in range(n_mfcc)]
-    for d in ("centroid", "bandwidth", "rolloff", "flatness", "zcr", "rms"):
-        names += [f"{d}_mean", f"{d}_std"]
-    for stat in ("mean", "std"):
-        names += [f"contrast{i + 1}_{stat}" for i in range(7)]
-        names += [f"chroma{i + 1}_{stat}" for i in range(12)]
-    return names
-
-
-def _compute_mfcc_stats(y: np.ndarray, sr: int = SR, n_mfcc: int = 40) -> np.ndarray:
-    """Return one vector per clip: mean and std of MFCCs, their deltas and spectral descriptors."""
-    import librosa
-
-    S = np.abs(librosa.stft(y, n_fft=_N_FFT, hop_length=_HOP)) ** 2
-    mel = librosa.feature.melspectrogram(S=S, sr=sr, n_mels=128)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=n_mfcc)
-    parts = []
-    for m in (mfcc, librosa.feature.delta(mfcc), librosa.feature.delta(mfcc, order=2)):
-        parts += [m.mean(axis=1), m.std(axis=1)]
-    mag = np.sqrt(S)
-    desc = [librosa.feature.spectral_centroid(S=mag, sr=sr), librosa.feature.spectral_bandwidth(S=mag, sr=sr),
-            librosa.feature.spectral_rolloff(S=mag, sr=sr), librosa.feature.spectral_flatness(S=mag),
-            librosa.feature.zero_crossing_rate(y, frame_length=_N_FFT, hop_length=_HOP),
-            librosa.feature.rms(S=mag, frame_length=_N_FFT)]
-    for d in desc:
-        parts.append(np.array([d.mean(), d.std()]))
-    contrast = librosa.feature.spectral_contrast(S=mag, sr=sr)
-    chroma = librosa.feature.chroma_stft(S=S, sr=sr, tuning=0.0)  # no piptrack: faster, no numba
-    parts += [contrast.mean(axis=1), chroma.mean(axis=1), contrast.std(axis=1), chroma.std(axis=1)]
-    return np.concatenate(parts).astype(np.float32)
-
-
-def _compute_logmel_patches(y: np.ndarray, sr: int = SR, n_mels: int = 64, patch_frames: int = 128,
-                           n_patches: int = 8, hop_length: int = _HOP) -> np.ndarray:
-    """Return ``n_patches`` log-mel patches (dB) of shape (n_mels, patch_frames), evenly spaced over the clip.
-
-    A patch covers ``patch_frames * hop_length / sr`` seconds (128 x 512 at 22.05 kHz: 3 s).
-    """
-    import librosa
-
-    mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=_N_FFT, hop_length=hop_length, n_mels=n_mels)
-    logmel = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
-    logmel = np.maximum(logmel, -100.0)
-    if logmel.shape[1] < patch_frames:
-        raise ValueError(f"clip has {logmel.shape[1]} frames, fewer than patch_frames={patch_frames} "
-                         f"({patch_frames * hop_length / sr:.2f} s); raise min_duration in load_tracks")
-    starts = np.linspace(0, logmel.shape[1] - patch_frames, n_patches).round().astype(int)
-    return np.stack([logmel[:, s:s + patch_frames] for s in starts]).astype(np.float32)
-
-
-def _features_for_path(path: str, kinds: tuple[str, ...], params: dict) -> dict:
-    """Load one file and compute the requested feature kinds (worker function).
-
-    BLAS is held to one thread so that the floating-point sums, and hence the features,
-    are the same whatever the number of workers.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        try:
-            y = _loading.load_audio(path, params["sr"], params["clip_seconds"])
-            out = {}
-            if "mfcc" in kinds:
-                out["mfcc"] = _compute_mfcc_stats(y, params["sr"], params["n_mfcc"])
-            if "logmel" in kinds:
-                out["logmel"] = _compute_logmel_patches(y, params["sr"], params["n_mels"], params["patch_frames"],
-                                                       params["n_patches"], params.get("hop_length", _HOP))
-        except Exception as exc:   # name the file: a worker's traceback alone does not
-            raise RuntimeError(f"{_loading._printable(path)}: {exc}") from exc
-    return out
-
-
-def _extract(tracks: pd.DataFrame, kind: str, params: dict, n_jobs: int,
-             cache_dir: Path | str | None, verbose: bool) -> np.ndarray:
-    """Compute one feature kind for every track, in parallel, cached; rows follow ``tracks``."""
-    if tracks["path"].fillna("").eq("").any():
-        raise ValueError("some tracks have no audio path (a feature-only table?): "
-                         "use feature_table_matrix(tracks) for such data")
-
-    def compute():
-        from joblib import Parallel, delayed
-        jobs = (delayed(_features_for_path)(p, (kind,), params) for p in tracks["path"])
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        rows = [r[kind] for r in _caching.progress(results, total=len(tracks), desc=f"{kind} features",
-                                      disable=not verbose)]
-        return {kind: np.stack(rows)}
-
-    return _caching.cached(kind, {"kind": kind, **params}, tracks, compute, cache_dir, verbose,
-                          check=_caching.expect_rows(len(tracks), kind))[kind]
-
-
 def extract_mfcc_stats(tracks: pd.DataFrame, n_mfcc: int = 40, sr: int = SR, clip_seconds: float = 30.0,
                        n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                        verbose: bool = True) -> tuple[np.ndarray, list[str]]:
     """Return ``(X, names)``: MFCC-statistic vectors (n_tracks, 6*n_mfcc+50) and their column names."""
     params = dict(sr=sr, n_mfcc=n_mfcc, clip_seconds=clip_seconds)
-    return _extract(tracks, "mfcc", params, n_jobs, cache_dir, verbose), _mfcc_feature_names(n_mfcc)
+    return _features.extract(tracks, "mfcc", params, n_jobs, cache_dir, verbose), _features.mfcc_feature_names(n_mfcc)
 
 
 def extract_logmel_patches(tracks: pd.DataFrame, n_mels: int = 64, patch_frames: int = 128,
-                           n_patches: int = 8, hop_length: int = _HOP, sr: int = SR, clip_seconds: float = 30.0,
+                           n_patches: int = 8, hop_length: int = _features.HOP, sr: int = SR,
+                           clip_seconds: float = 30.0,
                            n_jobs: int = -1, cache_dir: Path | str | None = _caching.CACHE_DIR,
                            verbose: bool = True) -> np.ndarray:
     """Return log-mel patches in dB, shape (n_tracks, n_patches, n_mels, patch_frames)."""
     params = dict(sr=sr, n_mels=n_mels, patch_frames=patch_frames, n_patches=n_patches,
                   clip_seconds=clip_seconds)
-    if hop_length != _HOP:   # only then in the cache key, so existing caches stay valid
+    if hop_length != _features.HOP:   # only then in the cache key, so existing caches stay valid
         params["hop_length"] = hop_length
-    return _extract(tracks, "logmel", params, n_jobs, cache_dir, verbose)
+    return _features.extract(tracks, "logmel", params, n_jobs, cache_dir, verbose)
 
 
-def describe_short_clips(tracks: pd.DataFrame, n_patches: int, patch_frames: int, hop_length: int = _HOP,
+def describe_short_clips(tracks: pd.DataFrame, n_patches: int, patch_frames: int, hop_length: int = _features.HOP,
                          sr: int = SR, clip_seconds: float = 30.0) -> str | None:
     """Return a note when some clips are shorter than the ``n_patches`` patches need side by side
     (their evenly spaced patches then overlap), else None."""
@@ -1071,18 +974,19 @@ def score_table(scores: pd.DataFrame, metrics: list[str], by: str | list[str] = 
     return table[[m for m in metrics if m in table.columns] + ["seeds"]]
 
 
-def verdict_table(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """Return a :func:`paired_differences` table for reading: means, the paired difference with its
-    95% interval, the number of seeds and the verdict, one row per pair and metric."""
+def verdict_table(comparisons: pd.DataFrame, keys: list[str] = ()) -> pd.DataFrame:
+    """Return a :func:`paired_differences` table for reading: its ``keys`` columns (e.g. the data
+    set of a committed benchmark table), means, the paired difference with its 95% interval, the
+    number of seeds and the verdict, one row per pair and metric."""
     if comparisons.empty:
         return comparisons
     return pd.DataFrame({
-        "metric": comparisons["metric"].map(_metric_name), "method": comparisons["target"],
+        **{key: comparisons[key] for key in keys}, "metric": comparisons["metric"].map(_metric_name), "method": comparisons["target"],
         "mean": comparisons["target_mean"].round(3), "against": comparisons["other"],
         "its mean": comparisons["other_mean"].round(3),
         "difference [95% interval]": [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in
                                       comparisons[["mean_difference", "ci_low", "ci_high"]].to_numpy()],
-        "seeds": comparisons["n_seeds"], "verdict": comparisons["verdict"]})
+        "seeds": comparisons["n_seeds"], "verdict": comparisons["verdict"]}).reset_index(drop=True)
 
 
 def within_group_nmi(spaces: dict, assignments: pd.DataFrame, tracks: pd.DataFrame, methods: list[str],

@@ -23,10 +23,10 @@ import resource, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np, soundfile as sf
 import utils
-from data import loading
+from data import features, loading
 folder = {folder!r}
 warm = loading.load_audio(folder + "/audio/warm/short.wav")
-utils._compute_mfcc_stats(warm); utils._compute_logmel_patches(warm)
+features.mfcc_stats(warm); features.logmel_patches(warm)
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 base = peak_mb()
@@ -35,7 +35,7 @@ tracks, skipped = utils.load_tracks("folder", folder, verbose=False)
 after_check = peak_mb()
 long_path = tracks.loc[tracks.track_id == "long", "path"].iloc[0]
 y = loading.load_audio(long_path)
-utils._compute_mfcc_stats(y); utils._compute_logmel_patches(y)
+features.mfcc_stats(y); features.logmel_patches(y)
 after_all = peak_mb()
 print(f"tracks loaded: {{len(tracks)}}, skipped: {{len(skipped)}}; clip used: {{len(y) / utils.SR:.1f}} s")
 print(f"peak memory after imports and warm-up: {{base:.0f}} MB")

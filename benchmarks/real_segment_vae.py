@@ -5,7 +5,7 @@
 The easy notebook's VAE sees one MFCC-statistics vector per track: 100 rows on the GTZAN clips,
 200 on the songs. Here each track gives ``--segments`` windows of ``--segment-seconds`` (evenly
 spaced over the clip, as the conv VAE's patches; overlapping where a clip is short), each
-described by the same statistics (utils._compute_mfcc_stats), so the VAE of
+described by the same statistics (features.mfcc_stats), so the VAE of
 utils.EASY_VAE_SETTINGS trains on 8 times as many rows; a track's representation is the mean of
 its segments' latent means. Training stops by the project's held-out rule (utils.fit_model;
 whole tracks held out), and nothing else is chosen: no label is used except to score.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import write_table  # noqa: E402
 import utils  # noqa: E402
-from data import caching, loading  # noqa: E402
+from data import caching, features, loading  # noqa: E402
 
 SETS = {"gtzan_clips": ("gtzan", "gtzan/audio_10x10"), "songs_en_de": ("folder", "songs_en_de")}
 PAIRS = [("VAE on segments + K-Means", "PCA + K-Means"), ("VAE on segments + K-Means", "PCA on segments + K-Means"),
@@ -38,7 +38,7 @@ PAIRS = [("VAE on segments + K-Means", "PCA + K-Means"), ("VAE on segments + K-M
 
 
 def segment_mfcc_stats(path: str, n_segments: int = 8, seconds: float = 3.0, sr: int = utils.SR) -> np.ndarray:
-    """Return (n_segments, n_features): utils._compute_mfcc_stats of ``n_segments`` windows of
+    """Return (n_segments, n_features): features.mfcc_stats of ``n_segments`` windows of
     ``seconds``, evenly spaced from the start to the end of the (central 30 s of the) clip."""
     from threadpoolctl import threadpool_limits
 
@@ -48,7 +48,7 @@ def segment_mfcc_stats(path: str, n_segments: int = 8, seconds: float = 3.0, sr:
         if len(y) < length:
             raise ValueError(f"{path}: {len(y) / sr:.1f} s, shorter than one {seconds:g}-s segment")
         starts = np.linspace(0, len(y) - length, n_segments).round().astype(int)
-        return np.stack([utils._compute_mfcc_stats(y[s:s + length], sr) for s in starts])
+        return np.stack([features.mfcc_stats(y[s:s + length], sr) for s in starts])
 
 
 def measure_set(tracks: pd.DataFrame, seeds: int, n_segments: int, seconds: float) -> pd.DataFrame:

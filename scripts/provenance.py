@@ -4,7 +4,7 @@
     python scripts/provenance.py --check   # CI's first step: exit 1, naming the files, if results/ is stale
 
 The hash covers every file whose change can change a number in results/: utils.py, the
-modules it imports (data/loading.py, data/caching.py, lyrics.py, offline_models.py), the demo
+modules it imports (data/loading.py, data/caching.py, data/features.py, lyrics.py, offline_models.py), the demo
 builder and its lyrics, the notebooks' code cells (parameters included; outputs and prose are
 not code), the main job and the pinned requirements. It is
 written to results/provenance.json with one hash per file, so a stale check names the files
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "results" / "provenance.json"
-CODE_FILES = ["utils.py", "data/loading.py", "data/caching.py", "lyrics.py", "offline_models.py",
+CODE_FILES = ["utils.py", "data/loading.py", "data/caching.py", "data/features.py", "lyrics.py", "offline_models.py",
               "data/make_demo.py", "data/demo_lyrics.csv",
               "notebooks/01_easy.ipynb", "notebooks/02_medium.ipynb", "notebooks/03_hard.ipynb",
               "scripts/main_job.py", "requirements.txt", "constraints.txt"]

@@ -9,7 +9,7 @@ import soundfile as sf
 import utils
 from data.loading import normalize_languages
 from lyrics import lyrics_for_tracks
-from data import loading
+from data import features, loading
 
 SR = 22050
 
@@ -87,7 +87,7 @@ def test_only_bad_files_is_a_clear_error(tmp_path):
 def test_clip_shorter_than_a_patch_is_a_clear_error(tmp_path):
     sf.write(tmp_path / "a.wav", _tone(1), SR)
     with pytest.raises(ValueError, match="fewer than patch_frames"):
-        utils._compute_logmel_patches(loading.load_audio(str(tmp_path / "a.wav")))
+        features.logmel_patches(loading.load_audio(str(tmp_path / "a.wav")))
 
 
 def test_gtzan_corrupt_file_like_jazz_00054(tmp_path):

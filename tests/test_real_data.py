@@ -13,7 +13,7 @@ import soundfile as sf
 
 import utils
 from lyrics import gate_transcripts, share_of_words_in_lyrics, word_error_rate
-from data import caching
+from data import caching, features
 
 sys.path.insert(0, str(caching.PROJECT_ROOT / "scripts"))
 import provenance  # noqa: E402
@@ -91,10 +91,10 @@ def test_segments_are_evenly_spaced_windows_described_like_tracks(tmp_path):
     y = (0.1 * rng.standard_normal(int(10.0 * 22050))).astype(np.float32)
     sf.write(tmp_path / "clip.wav", y, 22050, subtype="FLOAT")
     segments = real_segment_vae.segment_mfcc_stats(str(tmp_path / "clip.wav"), n_segments=4, seconds=3.0)
-    assert segments.shape == (4, len(utils._mfcc_feature_names()))
+    assert segments.shape == (4, len(features.mfcc_feature_names()))
     length = 3 * 22050
     for row, start in zip(segments, [0, 7 * 22050 // 3, 14 * 22050 // 3, len(y) - length]):   # first to last window
-        np.testing.assert_allclose(row, utils._compute_mfcc_stats(y[start:start + length]), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(row, features.mfcc_stats(y[start:start + length]), rtol=1e-4, atol=1e-4)
     sf.write(tmp_path / "short.wav", y[:22050], 22050)
     with pytest.raises(ValueError, match="shorter than one 3-s segment"):
         real_segment_vae.segment_mfcc_stats(str(tmp_path / "short.wav"))
