@@ -14,8 +14,9 @@ sigma-VAE's fixed point; label-free), by the project's held-out rule. Per set, b
 active units, held-out KL, held-out negative ELBO as trained, and the *calibrated* held-out
 negative ELBO (each model's decoder variance set to its own held-out mean squared error,
 comparable across betas), and genre NMI of K-Means on the latent against PCA with as many
-components (paired per seed). Writes results/real/calibrated_decoder.csv and
-results/real/calibrated_decoder_verdicts.csv; the README shows them.
+components (paired per seed). Writes results/real/calibrated_decoder.csv,
+results/real/calibrated_decoder_verdicts.csv and results/real/figures/calibrated_decoder.png;
+the README shows them. ``--figure-only`` redraws the figure from the two committed tables.
 """
 from __future__ import annotations
 
@@ -81,6 +82,33 @@ def measure_set(name: str, data: Path, betas: list[float], seeds: int) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def plot(scores: pd.DataFrame, verdicts: pd.DataFrame):
+    """Return two panels against beta, one line per set: VAE - PCA genre NMI (paired mean and 95%
+    interval) and the held-out KL; the sigma-VAE's point is a square at its own beta."""
+    import matplotlib.pyplot as plt
+
+    kl = scores[scores["method"] != "PCA"].groupby(["set", "model"], sort=False)["heldout_kl"].mean()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    for (name, part), color in zip(verdicts.groupby("set", sort=False), plt.get_cmap("tab10").colors):
+        for sigma, style in ((False, dict(marker="o", ls="-")), (True, dict(marker="s", ls="none", ms=7))):
+            rows = part[(part["model"] == "sigma-VAE") == sigma].sort_values("beta")
+            left.errorbar(rows["beta"], rows["mean_difference"], capsize=3, color=color, **style,
+                          yerr=[rows["mean_difference"] - rows["ci_low"], rows["ci_high"] - rows["mean_difference"]],
+                          label=None if sigma else name)
+            right.plot(rows["beta"], [kl[(name, m)] for m in rows["model"]], color=color, **style)
+    left.axhline(0, color="grey", lw=1, ls=":")
+    left.set(xscale="log", xlabel="KL weight beta (= decoder variance)", ylabel="genre NMI, VAE - PCA",
+             title="Clusters: VAE minus PCA (square: sigma-VAE)")
+    right.set(xscale="log", xlabel="KL weight beta (= decoder variance)", ylabel="held-out KL (nats)",
+              title="Information in the latent")
+    for ax in (left, right):
+        ax.set_xticks([0.1, 0.3, 1.0], ["0.1", "0.3", "1"])
+        ax.minorticks_off()
+    left.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -89,7 +117,13 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap.add_argument("--betas", nargs="*", type=float, default=[0.1, 0.3, 1.0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "real" / "calibrated_decoder.csv")
+    ap.add_argument("--figure-only", action="store_true", help="redraw the figure from the tables at --out")
     args = ap.parse_args(argv)
+    verdicts_path = args.out.with_name("calibrated_decoder_verdicts.csv")
+    if args.figure_only:
+        scores, verdicts = pd.read_csv(args.out), pd.read_csv(verdicts_path)
+        utils.save_figure(plot(scores, verdicts), "calibrated_decoder", args.out.parent)
+        return scores, verdicts
     tables = []
     for name in available_sets(args.sets, FEATURE_SETS, args.data):
         tables.append(measure_set(name, args.data, args.betas, args.seeds))
@@ -109,7 +143,8 @@ def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     print(verdicts[["set", "model", "beta", "target_mean", "other_mean", "mean_difference", "ci_low", "ci_high",
                     "verdict"]].round(3).to_string(index=False))
     write_table(scores, args.out)
-    write_table(verdicts, args.out.with_name("calibrated_decoder_verdicts.csv"))
+    write_table(verdicts, verdicts_path)
+    utils.save_figure(plot(scores, verdicts), "calibrated_decoder", args.out.parent)
     return scores, verdicts
 
 

@@ -159,6 +159,34 @@ def _fusion_markdown(real_root: Path) -> list[str]:
     return parts
 
 
+def _poe_markdown(real_root: Path) -> list[str]:
+    """Return the product-of-experts multimodal VAE (benchmarks/poe_multimodal.py), where committed."""
+    scores_path, verdicts_path = real_root / "poe_multimodal.csv", real_root / "poe_multimodal_verdicts.csv"
+    if not (scores_path.exists() and verdicts_path.exists()):
+        return []
+    scores, verdicts = pd.read_csv(scores_path), pd.read_csv(verdicts_path)
+    methods = ["audio alone", "lyrics alone", "VAE on both blocks", "PoE VAE"]
+    parts = ["#### A multimodal VAE with a product-of-experts posterior (`benchmarks/poe_multimodal.py`)", "",
+             "One encoder per modality (MFCC statistics, lyrics), their Gaussians multiplied with the prior's, so a "
+             "track without text has no lyrics expert; one expert dropped at random for a quarter of the training "
+             "rows each. Beside it the same MLP as one VAE on both blocks side by side, PCA of the MFCC statistics "
+             "(audio alone) and the lyrics alone; K-Means, mean NMI over the seeds; last columns: each joint VAE "
+             "minus the better single modality, paired per-seed difference [95% interval]:", "",
+             "| set | k = number of | NMI against | " + " | ".join(methods) + " | VAE on both blocks: gap | "
+             "PoE VAE: gap |", "|---|---|---|" + "---|" * len(methods) + "---|---|"]
+    for r in verdicts.drop_duplicates(["set", "k_for", "metric"]).itertuples():
+        part = scores[(scores["set"] == r.set) & (scores["k_for"] == r.k_for)]
+        means = part.groupby("method")[r.metric].mean()
+        gaps = verdicts[(verdicts["set"] == r.set) & (verdicts["k_for"] == r.k_for) & (verdicts["metric"] == r.metric)
+                        ].set_index("target")
+        parts.append(f"| {r.set} | {r.k_for}s | {r.metric.removeprefix('nmi_')} | "
+                     + " | ".join(_fmt(means.get(m)) for m in methods) + " | "
+                     + " | ".join(f"{g.mean_difference:+.3f} [{g.ci_low:+.3f}, {g.ci_high:+.3f}] **{g.verdict}**"
+                                  for g in (gaps.loc[m] for m in ["VAE on both blocks", "PoE VAE"])) + " |")
+    parts.append("")
+    return parts
+
+
 def _calibrated_markdown(real_root: Path) -> list[str]:
     """Return the KL weights below 1 and the sigma-VAE (benchmarks/calibrated_decoder.py), where committed."""
     scores_path, verdicts_path = real_root / "calibrated_decoder.csv", real_root / "calibrated_decoder_verdicts.csv"
@@ -172,7 +200,8 @@ def _calibrated_markdown(real_root: Path) -> list[str]:
              "MLP VAE at beta < 1 is a VAE with a narrower decoder; the sigma-VAE row sets beta to the held-out mean "
              "squared error per value of the beta = 1 model (label-free). Held-out negative ELBO as trained, and "
              "calibrated (each model's decoder variance set to its own held-out error: comparable across rows, "
-             "nats per track); genre NMI against PCA with as many components, paired per seed:", "",
+             "nats per track); genre NMI against PCA with as many components, paired per seed; figure: "
+             "[`figures/calibrated_decoder.png`](figures/calibrated_decoder.png):", "",
              "| set | model | beta | active units | held-out KL | held-out -ELBO | calibrated -ELBO | VAE NMI | "
              "PCA NMI | difference [95% interval] | seeds | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in verdicts.itertuples():
@@ -293,6 +322,7 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
         parts.append("")
     parts += _conv_size_markdown(real_root)
     parts += _fusion_markdown(real_root)
+    parts += _poe_markdown(real_root)
     parts += _calibrated_markdown(real_root)
     whisper_vae = real_root / "whisper_vae_verdicts.csv"
     if whisper_vae.exists():
@@ -341,6 +371,18 @@ def real_markdown(real_root: Path = ROOT / "results" / "real") -> str:
                   "|---|---|---|---|---|---|---|---|---|"]
         parts += [f"| {r.set} | {r.tracks} | {r.target} | {r.target_mean:.3f} | {r.other} | {r.other_mean:.3f} | "
                   f"{_paired_cells(r)}" for r in table.itertuples()]
+        parts.append("")
+    segment_curve = real_root / "segment_learning_curve.csv"
+    if segment_curve.exists():
+        table = pd.read_csv(segment_curve)
+        parts += ["#### The same learning curve for the VAE on segments (`benchmarks/segment_learning_curve.py`)", "",
+                  "The segment-trained VAE above against PCA of the same segments (both averaged per track, + K-Means, "
+                  "k = number of genres), on seeded random subsets of each audio set's tracks, genre NMI, paired "
+                  "per-seed differences; figure: [`figures/segment_learning_curve.png`](figures/segment_learning_curve.png):",
+                  "", "| set | tracks | VAE on segments | PCA on segments | difference [95% interval] | seeds | verdict |",
+                  "|---|---|---|---|---|---|---|"]
+        parts += [f"| {r.set} | {r.tracks} | {r.target_mean:.3f} | {r.other_mean:.3f} | {_paired_cells(r)}"
+                  for r in table.itertuples()]
         parts.append("")
     cost = real_root / "cost_at_scale.csv"
     if cost.exists():

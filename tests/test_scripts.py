@@ -130,3 +130,48 @@ def test_calibrated_loss_is_the_gaussian_nll_at_the_best_shared_variance():
     nll = (errors ** 2 / (2 * s2) + 0.5 * np.log(2 * np.pi * s2)).sum(axis=1).mean()
     reconstruction = 0.5 * (errors ** 2).sum(axis=1).mean()   # the notebooks' reconstruction term
     assert np.isclose(calibrated_decoder.calibrated_loss(reconstruction, 3.0, 20), nll + 3.0)
+
+
+def test_poe_posterior_leaves_out_the_missing_lyrics_expert_and_trains_by_the_selection_rule():
+    import numpy as np
+    import torch
+
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "benchmarks"))
+    import poe_multimodal
+
+    torch.manual_seed(0)
+    model = poe_multimodal.PoEVAE(6, text_dim=4, latent_dim=3, hidden_dim=16).eval()
+    x, text = torch.randn(2, 6), torch.cat([torch.randn(2, 4), torch.tensor([[1.0], [0.0]])], dim=1)
+    mu, logvar = model.encode(x, text)
+    mu_a, logvar_a = model.audio_expert(x).clamp(-10, 10).chunk(2, dim=1)
+    precision = 1 + torch.exp(-logvar_a[1])          # no text: the prior's expert times the audio's
+    assert torch.allclose(logvar[1], -torch.log(precision))
+    assert torch.allclose(mu[1], mu_a[1] * torch.exp(-logvar_a[1]) / precision)
+    assert (logvar[0] < logvar[1]).all()              # with text the posterior is narrower
+    out = model(x, text)
+    assert torch.equal(out.text_hat[1], text[1])      # no text: no lyrics reconstruction error
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 6)).astype(np.float32)
+    rows = np.hstack([rng.normal(size=(20, 4)), (np.arange(20) % 4 > 0)[:, None]]).astype(np.float32)
+    _, history, chosen = utils.fit_model(poe_multimodal.PoEVAE, X, 0, text=rows, text_dim=4, latent_dim=3,
+                                         hidden_dim=16, epochs=6, warmup_epochs=2, patience=3, cache_dir=None,
+                                         verbose=False)
+    assert np.isfinite(history["heldout_loss"]).all() and 1 <= chosen["selected_epoch"] <= 6
+
+
+def test_segment_learning_curve_pairs_vae_and_pca_on_the_same_seeded_subset():
+    import numpy as np
+
+    sys.path.insert(0, str(caching.PROJECT_ROOT / "benchmarks"))
+    import learning_curve
+    import segment_learning_curve
+
+    rng = np.random.default_rng(0)
+    genres = pd.Series(["rock", "jazz"] * 12)
+    centres = {"rock": np.full(20, 4.0), "jazz": np.full(20, -4.0)}   # two genres far apart in every segment
+    segments = np.stack([centres[g] + rng.normal(size=(3, 20)) for g in genres]).astype(np.float32)
+    runs = learning_curve.subsets(len(genres), [0.5, 1.0], seeds=1)
+    scores = segment_learning_curve.measure(segments, genres, runs)
+    assert scores.groupby("fraction")["tracks"].first().to_dict() == {0.5: 12, 1.0: 24}
+    assert set(scores["method"]) == {"VAE on segments + K-Means", "PCA on segments + K-Means"}
+    assert np.allclose(scores["nmi_genre"], 1.0)   # each track's mean over its segments lands with its genre
