@@ -133,21 +133,28 @@ def measure_set(name: str, data: Path, seeds: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdicts(scores: pd.DataFrame) -> pd.DataFrame:
-    """Return, per set, audio block and label, each fusion rule against the better single modality (paired)."""
-    tasks = [("genre", "nmi_genre"), ("genre", "nmi_language"), ("language", "nmi_language")]
+TASKS = [("genre", "nmi_genre"), ("genre", "nmi_language"), ("language", "nmi_language")]   # (k = number of, metric)
+RULES = ["equal variance", "whitened", "weighted (silhouette)", "consensus"]
+
+
+def against_better_single(scores: pd.DataFrame, methods: list[str], by: list[str]) -> pd.DataFrame:
+    """Return, per group of the ``by`` columns and per task of ``TASKS``, each of ``methods``
+    against the better single modality ('audio alone' or 'lyrics alone', by mean), paired per seed."""
     out = []
-    for (name, audio), part in scores.groupby(["set", "audio"], sort=False):
-        for k_for, metric in tasks:
+    for keys, part in scores.groupby(by, sort=False):
+        for k_for, metric in TASKS:
             sub = part[part["k_for"] == k_for]
-            if sub[metric].isna().all():   # that label is not known for this set
+            if sub.empty or sub[metric].isna().all():   # that label is not known for this set
                 continue
             singles = sub[sub["method"].isin(["audio alone", "lyrics alone"])].groupby("method")[metric].mean()
-            better = singles.idxmax()
-            for rule in ["equal variance", "whitened", "weighted (silhouette)", "consensus"]:
-                out.append(utils.paired_differences(sub, rule, [better], [metric])
-                           .assign(set=name, audio=audio, k_for=k_for))
+            out += [utils.paired_differences(sub, method, [singles.idxmax()], [metric])
+                    .assign(**dict(zip(by, keys)), k_for=k_for) for method in methods]
     return pd.concat(out, ignore_index=True)
+
+
+def verdicts(scores: pd.DataFrame) -> pd.DataFrame:
+    """Return, per set, audio block and label, each fusion rule against the better single modality (paired)."""
+    return against_better_single(scores, RULES, ["set", "audio"])
 
 
 def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

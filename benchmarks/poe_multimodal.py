@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import available_sets, write_table  # noqa: E402
 from conv_size import SETS  # noqa: E402
-from fusion import set_inputs  # noqa: E402
+from fusion import against_better_single, set_inputs  # noqa: E402
 import utils  # noqa: E402
 
 DROP = 0.25   # share of training rows that lose the lyrics expert, and share that lose the audio one
@@ -139,16 +139,7 @@ def measure_set(name: str, data: Path, seeds: int) -> pd.DataFrame:
 
 def verdicts(scores: pd.DataFrame) -> pd.DataFrame:
     """Return, per set and label, both joint VAEs against the better single modality (paired per seed)."""
-    out = []
-    for name, part in scores.groupby("set", sort=False):
-        for k_for, metric in [("genre", "nmi_genre"), ("genre", "nmi_language"), ("language", "nmi_language")]:
-            sub = part[part["k_for"] == k_for]
-            if sub.empty or sub[metric].isna().all():
-                continue
-            better = sub[sub["method"].isin(["audio alone", "lyrics alone"])].groupby("method")[metric].mean().idxmax()
-            for method in ["PoE VAE", "VAE on both blocks"]:
-                out.append(utils.paired_differences(sub, method, [better], [metric]).assign(set=name, k_for=k_for))
-    return pd.concat(out, ignore_index=True)
+    return against_better_single(scores, ["PoE VAE", "VAE on both blocks"], ["set"])
 
 
 def main(argv: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
